@@ -1,0 +1,181 @@
+/**
+ * Composition: builds every part of the service from a Config and starts it. Used by main.ts (the
+ * process entry point) and by tests, which start real services on port 0 against a real database.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { MongoClient } from "mongodb";
+import pRetry from "p-retry";
+import { createAuthInterceptor } from "./auth/auth-interceptor.js";
+import type { Config } from "./config.js";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-db/embedded-db.js";
+import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
+import { file_grpc_reflection_v1_reflection } from "./gen/grpc/reflection/v1/reflection_pb.js";
+import { file_grpc_reflection_v1alpha_reflection } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { ApiKeyService, file_tokenizer_apikeys_v1_api_keys } from "./gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { LastUseRecorder } from "./jobs/last-use-recorder.js";
+import { startPeriodicJob, type PeriodicJob } from "./jobs/periodic-job.js";
+import { ensureFirstAdminKey } from "./keys/first-admin-key.js";
+import type { IssuedKey } from "./keys/key-issuer.js";
+import { loadPepper } from "./keys/pepper.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { registerApiKeyService } from "./rpc/api-key-service.js";
+import { createErrorInterceptor } from "./rpc/error-interceptor.js";
+import { registerHealthService } from "./rpc/health-service.js";
+import { registerReflectionService } from "./rpc/reflection-service.js";
+import { buildApiServer } from "./server/api-server.js";
+import { ApiKeyStore } from "./store/api-key-store.js";
+import { PageTokens } from "./store/page-token.js";
+import { Verifier } from "./verify/verifier.js";
+
+/** Test hooks; production uses the defaults. */
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** The service clock (tests freeze or move it to check exact expiry). */
+  readonly now?: () => Date;
+}
+
+/** A running service. */
+export interface RunningService {
+  /** Base URL, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly port: number;
+  /** The first admin key, when this start created it (only on a pristine database). */
+  readonly firstAdminKey: IssuedKey | null;
+  /** Where the first admin key was written (embedded mode), if it was. */
+  readonly adminKeyFile: string | null;
+  readonly databaseUri: string;
+  readonly embeddedEngine: EmbeddedDatabase["engine"] | null;
+  readonly store: ApiKeyStore;
+  readonly lastUse: LastUseRecorder;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Graceful shutdown: stop accepting, drain, flush last-use times, close the database. */
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+const HEALTH_PING_INTERVAL_MS = 2_000;
+
+/** Starts the service described by `config`. */
+export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const now = options.now ?? (() => new Date());
+  const dataDir = resolve(config.DATA_DIR);
+  const retentionMs = config.INACTIVE_RETENTION_DAYS * DAY_MS;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "shutdown step failed"));
+  };
+
+  try {
+    const embedded = config.MONGODB_URI ? null : await startEmbeddedDatabase(dataDir, logger);
+    if (embedded) cleanups.push(() => embedded.stop());
+    const databaseUri = config.MONGODB_URI ?? embedded!.uri;
+
+    const client = new MongoClient(databaseUri, {
+      appName: "tokenizer-api-access",
+      serverSelectionTimeoutMS: config.DB_TIMEOUT_MS,
+      connectTimeoutMS: config.DB_TIMEOUT_MS,
+      socketTimeoutMS: config.DB_QUERY_TIMEOUT_MS,
+    });
+    cleanups.push(() => client.close());
+    // A database still starting (a container, a replica set electing) is waited for, briefly.
+    await pRetry(() => client.connect(), {
+      retries: 5,
+      minTimeout: 500,
+      onFailedAttempt: ({ error, attemptNumber }) => logger.warn({ attempt: attemptNumber, reason: error.message }, "database not reachable yet"),
+    });
+
+    const pepper = loadPepper(config.API_KEY_PEPPER, dataDir);
+    const metrics = createMetrics();
+    const store = new ApiKeyStore(client.db(config.MONGODB_DATABASE), logger);
+    await store.ensureIndexes();
+
+    const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse);
+    const verifier = new Verifier(
+      store,
+      pepper,
+      lastUse,
+      { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES },
+      metrics.verify,
+    );
+
+    const jobs: PeriodicJob[] = [];
+    const health = { isServing: true };
+    jobs.push(
+      startPeriodicJob("database-health", HEALTH_PING_INTERVAL_MS, async () => {
+        try {
+          await store.ping();
+          health.isServing = true;
+        } catch (error) {
+          health.isServing = false;
+          metrics.onDatabaseError("health-ping");
+          throw error;
+        }
+      }, logger),
+    );
+    if (!store.hasTtlIndex) {
+      jobs.push(startPeriodicJob("purge", config.PURGE_INTERVAL_MS, async () => {
+        const purged = await store.purge(now());
+        if (purged > 0) logger.info({ purged }, "purged keys past their retention");
+      }, logger));
+    }
+    const revocations = await store.watchRevocations((id) => verifier.forget(id));
+    lastUse.start();
+    cleanups.push(async () => {
+      await revocations?.close();
+      await Promise.all(jobs.map((job) => job.stop()));
+      await lastUse.stop(); // the last batch of last-use times, before the database closes
+    });
+
+    const firstAdminKey = await ensureFirstAdminKey(store, pepper, config.BOOTSTRAP_COMPANY, now(), retentionMs);
+    let adminKeyFile: string | null = null;
+    if (firstAdminKey && embedded) {
+      adminKeyFile = join(dataDir, "admin.key");
+      writeFileSync(adminKeyFile, `${firstAdminKey.secret}\n`, { mode: 0o600 });
+    }
+
+    const server = buildApiServer({
+      routes: (router) => {
+        registerApiKeyService(router, { store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
+        registerHealthService(router, health);
+        registerReflectionService(router, {
+          files: [file_tokenizer_apikeys_v1_api_keys, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
+          serviceNames: [ApiKeyService.typeName, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"],
+        });
+      },
+      interceptors: [createErrorInterceptor(logger, metrics.calls), createAuthInterceptor(verifier, now)],
+      maxMessageBytes: config.MAX_MESSAGE_BYTES,
+      httpRoutes: { "/metrics": metrics.httpRoute },
+      tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
+    });
+    const address = await server.listen(config.PORT, config.HOST);
+    cleanups.push(() => server.close(config.SHUTDOWN_TIMEOUT_MS));
+    const scheme = config.TLS_CERT_FILE ? "https" : "http";
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    logger.info({ url: `${scheme}://${host}:${address.port}`, database: embedded ? embedded.engine : "external" }, "listening");
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: `${scheme}://${host}:${address.port}`,
+      port: address.port,
+      firstAdminKey,
+      adminKeyFile,
+      databaseUri,
+      embeddedEngine: embedded?.engine ?? null,
+      store,
+      lastUse,
+      metrics,
+      logger,
+      stop() {
+        stopping ??= cleanUp();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

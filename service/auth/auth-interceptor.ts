@@ -1,0 +1,56 @@
+/**
+ * Bearer-key authentication and scope checks for the key-management RPCs.
+ * Verify, health and reflection need no credential (Verify's credential is the key it checks).
+ * The verified caller reaches handlers through `callerKey` in the context values.
+ */
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ApiKeyService } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { SCOPES, type Scope } from "../keys/scopes.js";
+import type { Verifier } from "../verify/verifier.js";
+import { callerKey } from "./caller-context.js";
+
+/** The scope each protected method needs; methods not listed need no credential. */
+const REQUIRED_SCOPE: Readonly<Record<string, Scope>> = {
+  [ApiKeyService.method.list.name]: SCOPES.read,
+  [ApiKeyService.method.generate.name]: SCOPES.write,
+  [ApiKeyService.method.revoke.name]: SCOPES.write,
+};
+
+const WHY_REFUSED = {
+  malformed: "the bearer key is not an API key of this service (check for a typo or a missing character)",
+  not_found: "the bearer key is unknown (it was never issued here, or it has been purged)",
+  revoked: "the bearer key has been revoked; ask an administrator for a new key",
+  expired: "the bearer key has expired; ask an administrator for a new key",
+} as const;
+
+/** Creates the interceptor; `now` is the service clock. */
+export function createAuthInterceptor(verifier: Verifier, now: () => Date): Interceptor {
+  return (next) => async (req) => {
+    if (req.service.typeName !== ApiKeyService.typeName) return next(req);
+    const scope = REQUIRED_SCOPE[req.method.name];
+    if (scope === undefined) return next(req);
+
+    const header = req.header.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      throw new ConnectError(
+        `${req.method.name} needs an API key: send the header "Authorization: Bearer <key>"`,
+        Code.Unauthenticated,
+      );
+    }
+    const result = await verifier.verify(match[1]!, now());
+    if (result.code !== "valid") throw new ConnectError(WHY_REFUSED[result.code], Code.Unauthenticated);
+    if (!result.record.scopes.includes(scope)) {
+      throw new ConnectError(
+        `the key ${result.record._id} lacks the scope "${scope}", which ${req.method.name} needs`,
+        Code.PermissionDenied,
+      );
+    }
+    req.contextValues.set(callerKey, {
+      keyId: result.record._id,
+      companyId: result.record.company_id,
+      scopes: result.record.scopes,
+    });
+    return next(req);
+  };
+}

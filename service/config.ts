@@ -1,0 +1,95 @@
+/**
+ * Service configuration, read from the environment once at start-up and validated with zod.
+ * Every bad value is reported with the variable's name and what is expected; the service then exits.
+ */
+import { z } from "zod";
+
+const intFrom = (name: string, min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(fallback);
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const COMPANY_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** The environment variables the service reads, with their defaults. */
+export const configSchema = z
+  .object({
+    HOST: z.string().trim().min(1, "HOST must not be empty").default("127.0.0.1"),
+    PORT: intFrom("PORT", 0, 65535, 8080),
+    MONGODB_URI: optionalText.refine(
+      (uri) => uri === undefined || /^mongodb(\+srv)?:\/\//.test(uri),
+      "MONGODB_URI must start with mongodb:// or mongodb+srv://",
+    ),
+    MONGODB_DATABASE: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/, "MONGODB_DATABASE must be 1-63 letters, digits, _ or -")
+      .default("tokenizer_api_access"),
+    DATA_DIR: z.string().trim().min(1, "DATA_DIR must not be empty").default("./data"),
+    API_KEY_PEPPER: optionalText.refine(
+      (pepper) => pepper === undefined || pepper.length >= 32,
+      "API_KEY_PEPPER must be at least 32 characters (e.g. `openssl rand -hex 32`)",
+    ),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** How long a call waits for an unreachable database before failing with UNAVAILABLE. */
+    DB_TIMEOUT_MS: intFrom("DB_TIMEOUT_MS", 100, 60_000, 2_000),
+    /** The longest one database operation may take on an open connection (a hung server). */
+    DB_QUERY_TIMEOUT_MS: intFrom("DB_QUERY_TIMEOUT_MS", 100, 300_000, 10_000),
+    VERIFY_CACHE_TTL_MS: intFrom("VERIFY_CACHE_TTL_MS", 0, 1_000, 500),
+    VERIFY_CACHE_MAX_ENTRIES: intFrom("VERIFY_CACHE_MAX_ENTRIES", 0, 10_000_000, 100_000),
+    LAST_USED_FLUSH_INTERVAL_MS: intFrom("LAST_USED_FLUSH_INTERVAL_MS", 10, 300_000, 5_000),
+    INACTIVE_RETENTION_DAYS: intFrom("INACTIVE_RETENTION_DAYS", 1, 3650, 30),
+    PURGE_INTERVAL_MS: intFrom("PURGE_INTERVAL_MS", 1_000, 86_400_000, 60_000),
+    MAX_MESSAGE_BYTES: intFrom("MAX_MESSAGE_BYTES", 1_024, 16 * 1024 * 1024, 64 * 1024),
+    SHUTDOWN_TIMEOUT_MS: intFrom("SHUTDOWN_TIMEOUT_MS", 0, 300_000, 10_000),
+    BOOTSTRAP_COMPANY: z
+      .string()
+      .regex(COMPANY_ID, "BOOTSTRAP_COMPANY must be 1-64 lower-case letters, digits, _ or -")
+      .default("default"),
+    TLS_CERT_FILE: optionalText,
+    TLS_KEY_FILE: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if ((env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["TLS_CERT_FILE"],
+        message: "TLS_CERT_FILE and TLS_KEY_FILE must be set together",
+      });
+    }
+    if (env.MONGODB_URI !== undefined && env.API_KEY_PEPPER === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["API_KEY_PEPPER"],
+        message:
+          "API_KEY_PEPPER is required with MONGODB_URI: every instance on one database must hash keys with the same pepper",
+      });
+    }
+  });
+
+/** The validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+
+/** A company id: lower-case letters, digits, _ and -, at most 64 characters. */
+export const companyIdSchema = z.string().regex(COMPANY_ID, "must be 1-64 lower-case letters, digits, _ or -");
+
+/** Thrown when the environment holds bad values; the message lists each one. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates the configuration, or throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+}

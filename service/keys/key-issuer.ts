@@ -1,0 +1,61 @@
+/**
+ * Creating a key: generate the secret, derive its identifier, store only the hash, return the secret once.
+ * Shared by the Generate RPC and the bootstrap of the first admin key.
+ */
+import { DuplicateKeyIdError, type ApiKeyStore } from "../store/api-key-store.js";
+import { purgeTimeOf, type KeyRecord } from "../store/key-record.js";
+import { generateKey, keyIdOf } from "./key-format.js";
+import { hashKey } from "./key-hash.js";
+
+/** What a new key is for and may do (already validated). */
+export interface NewKey {
+  readonly companyId: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly expireTime: Date | null;
+  /** The Key Identifier of the key that asked for this one; null for bootstrap keys. */
+  readonly createdBy: string | null;
+}
+
+/** A stored key and its secret, which exists nowhere else once this is returned. */
+export interface IssuedKey {
+  readonly record: KeyRecord;
+  readonly secret: string;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Stores a new key in one insert (nothing half-written on failure) and returns it with its secret. */
+export async function issueKey(
+  store: ApiKeyStore,
+  pepper: string,
+  request: NewKey,
+  now: Date,
+  retentionMs: number,
+): Promise<IssuedKey> {
+  for (let attempt = 1; ; attempt++) {
+    const secret = generateKey();
+    const record: KeyRecord = {
+      _id: keyIdOf(secret),
+      company_id: request.companyId,
+      name: request.name,
+      name_lower: request.name.toLowerCase(),
+      secret_hash: hashKey(pepper, secret),
+      scopes: [...request.scopes],
+      create_time: now,
+      last_used_time: null,
+      expire_time: request.expireTime,
+      revoke_time: null,
+      purge_time: null,
+      created_by: request.createdBy,
+    };
+    record.purge_time = purgeTimeOf(record, retentionMs);
+    try {
+      await store.insert(record);
+      return { record, secret };
+    } catch (error) {
+      // Identifiers are 48 bits of a hash: a collision is rare but possible; a fresh key resolves it.
+      if (!(error instanceof DuplicateKeyIdError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}

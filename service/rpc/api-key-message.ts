@@ -1,0 +1,37 @@
+/** Maps a stored record to the public ApiKey message: never the secret, never its hash. */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ApiKeySchema, InactiveReason, Status, type ApiKey } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { keyStateAt, type KeyRecord } from "../store/key-record.js";
+
+const optionalTime = (time: Date | null | undefined) => (time ? timestampFromDate(time) : undefined);
+
+/**
+ * The public view of a key at `now`. `pendingLastUse` is a use this instance has seen but not yet
+ * written (coalesced writes), so the answer is never staler than what this instance knows.
+ */
+export function toApiKey(record: KeyRecord, now: Date, pendingLastUse?: Date): ApiKey {
+  const state = keyStateAt(record, now);
+  const lastUsed =
+    pendingLastUse && (!record.last_used_time || pendingLastUse > record.last_used_time)
+      ? pendingLastUse
+      : record.last_used_time;
+  return create(ApiKeySchema, {
+    id: record._id,
+    name: record.name,
+    companyId: record.company_id,
+    scopes: record.scopes,
+    createTime: timestampFromDate(record.create_time),
+    lastUsedTime: optionalTime(lastUsed),
+    expireTime: optionalTime(record.expire_time),
+    revokeTime: optionalTime(record.revoke_time),
+    purgeTime: optionalTime(record.purge_time),
+    status: state === "active" ? Status.ACTIVE : Status.INACTIVE,
+    inactiveReason:
+      state === "revoked"
+        ? InactiveReason.REVOKED
+        : state === "expired"
+          ? InactiveReason.EXPIRED
+          : InactiveReason.UNSPECIFIED,
+  });
+}

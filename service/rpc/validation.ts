@@ -1,0 +1,196 @@
+/**
+ * Request validation at the edge, with zod. Each rejection is INVALID_ARGUMENT naming the field (as
+ * spelled in the .proto) and why; validation happens before any write, so a rejected call changes nothing.
+ */
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { z } from "zod";
+import type { GenerateRequest, ListRequest, RevokeRequest, TimeRange as TimeRangeMessage } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { SortField, Status } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { KEY_ID_SHAPE, KEY_PREFIX } from "../keys/key-format.js";
+import { ALL_SCOPES, isScope } from "../keys/scopes.js";
+import type { SortColumn, TimeRange } from "../store/list-query.js";
+import { invalidArgument } from "./errors.js";
+
+/** Longest Name / Purpose, in characters. */
+export const NAME_MAX_LENGTH = 64;
+/** Longest free-text filter, in characters. */
+export const SEARCH_MAX_LENGTH = 64;
+/** Largest page; 0 asks for the default. */
+export const PAGE_SIZE_MAX = 500;
+export const PAGE_SIZE_DEFAULT = 50;
+const PAGE_TOKEN_MAX_LENGTH = 2048;
+
+// Timestamps are valid from 0001-01-01 to 9999-12-31 (google.protobuf.Timestamp's own range).
+const MIN_SECONDS = -62_135_596_800n;
+const MAX_SECONDS = 253_402_300_799n;
+
+const NAME_CHARACTERS = /^[\p{L}\p{N} _\-.:/()#&+,]+$/u;
+const NAME_CHARACTERS_TEXT = "letters, digits, spaces and _ - . : / ( ) # & + ,";
+const CONTROL_CHARACTER = /\p{Cc}/u;
+const LOOKS_LIKE_A_KEY = new RegExp(`${KEY_PREFIX}[0-9A-Za-z]{20,}`);
+
+/** A Timestamp, checked for range and converted to a millisecond Date (sub-millisecond parts are dropped). */
+const timestamp = z.custom<Timestamp>().transform((value, ctx) => {
+  if (value.seconds < MIN_SECONDS || value.seconds > MAX_SECONDS) {
+    ctx.addIssue({ code: "custom", message: "must be between 0001-01-01 and 9999-12-31" });
+    return z.NEVER;
+  }
+  if (value.nanos < 0 || value.nanos > 999_999_999) {
+    ctx.addIssue({ code: "custom", message: "nanos must be between 0 and 999999999" });
+    return z.NEVER;
+  }
+  return new Date(Number(value.seconds) * 1000 + Math.floor(value.nanos / 1_000_000));
+});
+
+const timeRange = z
+  .custom<TimeRangeMessage>()
+  .optional()
+  .transform((range, ctx): TimeRange | undefined => {
+    if (!range) return undefined;
+    const start = range.start ? timestamp.safeParse(range.start) : undefined;
+    const end = range.end ? timestamp.safeParse(range.end) : undefined;
+    if (start && !start.success) {
+      ctx.addIssue({ code: "custom", path: ["start"], message: start.error.issues[0]!.message });
+      return z.NEVER;
+    }
+    if (end && !end.success) {
+      ctx.addIssue({ code: "custom", path: ["end"], message: end.error.issues[0]!.message });
+      return z.NEVER;
+    }
+    if (start?.data && end?.data && start.data.getTime() > end.data.getTime()) {
+      ctx.addIssue({ code: "custom", message: "start must not be after end" });
+      return z.NEVER;
+    }
+    return { start: start?.data, end: end?.data };
+  });
+
+const searchText = z
+  .string()
+  .max(SEARCH_MAX_LENGTH, `must be at most ${SEARCH_MAX_LENGTH} characters`)
+  .refine((text) => !CONTROL_CHARACTER.test(text), "must not contain control characters")
+  .transform((text) => text.trim());
+
+/** Name / Purpose: trimmed, required, bounded, from a readable set of characters, never a key. */
+export const nameSchema = z
+  .string()
+  .transform((text) => text.trim())
+  .pipe(
+    z
+      .string()
+      .min(1, "is required: say what the key is for, e.g. Zapier_Main")
+      .max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`)
+      .regex(NAME_CHARACTERS, `may contain only ${NAME_CHARACTERS_TEXT}`)
+      .refine((text) => !LOOKS_LIKE_A_KEY.test(text), "looks like an API key: never put a key in its name"),
+  );
+
+const statusFilter = z.enum(Status).transform((status, ctx) => {
+  if (status === Status.ACTIVE) return "active" as const;
+  if (status === Status.INACTIVE) return "inactive" as const;
+  if (status === Status.UNSPECIFIED) return undefined;
+  ctx.addIssue({ code: "custom", message: "must be STATUS_ACTIVE, STATUS_INACTIVE or unspecified" });
+  return z.NEVER;
+});
+
+const SORT_COLUMNS: Readonly<Record<SortField, SortColumn>> = {
+  [SortField.UNSPECIFIED]: "default",
+  [SortField.NAME]: "name",
+  [SortField.CREATE_TIME]: "create_time",
+  [SortField.LAST_USED_TIME]: "last_used_time",
+  [SortField.EXPIRE_TIME]: "expire_time",
+  [SortField.STATUS]: "status",
+};
+
+const listSchema = z.object({
+  id_contains: searchText,
+  name_contains: searchText,
+  create_time: timeRange,
+  last_used_time: timeRange,
+  expire_time: timeRange,
+  status: z.number().pipe(statusFilter),
+  sort_by: z
+    .number()
+    .refine((value) => value in SORT_COLUMNS, "must be one of the SORT_FIELD_* values")
+    .transform((value) => SORT_COLUMNS[value as SortField]),
+  descending: z.boolean(),
+  page_size: z
+    .number()
+    .int()
+    .min(0, `must be between 0 and ${PAGE_SIZE_MAX} (0 means ${PAGE_SIZE_DEFAULT})`)
+    .max(PAGE_SIZE_MAX, `must be between 0 and ${PAGE_SIZE_MAX} (0 means ${PAGE_SIZE_DEFAULT})`)
+    .transform((size) => (size === 0 ? PAGE_SIZE_DEFAULT : size)),
+  page_token: z.string().max(PAGE_TOKEN_MAX_LENGTH, "is not a page token of this service"),
+});
+
+/** A list request, validated; the page token is still encoded (the store's planner decodes it). */
+export type ValidListRequest = z.output<typeof listSchema>;
+
+/** A zod failure as INVALID_ARGUMENT naming the first bad field, e.g. `scopes[1]: unknown scope`. */
+function rejection(error: z.ZodError) {
+  const issue = error.issues[0]!;
+  const field = issue.path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join("");
+  return invalidArgument(field || "request", issue.message);
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw rejection(result.error);
+  return result.data;
+}
+
+/** Validates a ListRequest. */
+export function parseListRequest(req: ListRequest): ValidListRequest {
+  return parse(listSchema, {
+    id_contains: req.idContains,
+    name_contains: req.nameContains,
+    create_time: req.createTime,
+    last_used_time: req.lastUsedTime,
+    expire_time: req.expireTime,
+    status: req.status,
+    sort_by: req.sortBy,
+    descending: req.descending,
+    page_size: req.pageSize,
+    page_token: req.pageToken,
+  });
+}
+
+/** Validates a GenerateRequest against the caller's scopes and the current time. */
+export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonly string[], now: Date) {
+  const schema = z.object({
+    name: nameSchema,
+    expire_time: timestamp
+      .optional()
+      .refine((time) => time === undefined || time.getTime() > now.getTime(), {
+        message: `must be in the future (now is ${now.toISOString()}); leave it unset for a key that never expires`,
+      }),
+    scopes: z
+      .array(
+        z.string().superRefine((scope, ctx) => {
+          if (!isScope(scope)) {
+            ctx.addIssue({
+              code: "custom",
+              message: `unknown scope "${scope.slice(0, 32)}"; known scopes: ${ALL_SCOPES.join(", ")}`,
+            });
+          } else if (!callerScopes.includes(scope)) {
+            ctx.addIssue({ code: "custom", message: `"${scope}" is not held by your key; a key can only grant scopes it has` });
+          }
+        }),
+      )
+      .max(ALL_SCOPES.length * 2, "lists too many scopes")
+      .transform((scopes) => (scopes.length === 0 ? [...callerScopes] : [...new Set(scopes)])),
+  });
+  return parse(schema, { name: req.name, expire_time: req.expireTime, scopes: req.scopes });
+}
+
+/** Validates a RevokeRequest; identifiers are accepted in any case and with surrounding spaces. */
+export function parseRevokeRequest(req: RevokeRequest): { id: string } {
+  const schema = z.object({
+    id: z
+      .string()
+      .max(64, "must be a Key Identifier like key_0123456789ab")
+      .transform((id) => id.trim().toLowerCase())
+      .pipe(z.string().min(1, "is required").regex(KEY_ID_SHAPE, "must be a Key Identifier like key_0123456789ab")),
+  });
+  return parse(schema, { id: req.id });
+}

@@ -1,0 +1,134 @@
+/**
+ * The HTTP layer: one connect-node handler served over HTTP/1.1 and HTTP/2 on one port (or over TLS
+ * with ALPN when a certificate is configured), with request limits and graceful shutdown.
+ * Building the server has no side effects; `listen` binds it (tests build servers on port 0).
+ */
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttp2Server, createSecureServer, type Http2Session } from "node:http2";
+import type { AddressInfo, Server, Socket } from "node:net";
+import { createOnePortListener } from "./one-port-listener.js";
+
+/** A plain HTTP handler for a non-RPC path such as /metrics. */
+export type HttpRoute = NodeHandlerFn;
+
+/** connect-node's handler signature (it serves http and http2 requests alike). */
+type NodeHandlerFn = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
+
+/** Everything the HTTP layer needs. */
+export interface ApiServerOptions {
+  /** Registers the RPC services. */
+  readonly routes: (router: ConnectRouter) => void;
+  readonly interceptors: Interceptor[];
+  /** Largest accepted request message, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Plain HTTP routes by exact path (GET), served beside the RPCs. */
+  readonly httpRoutes?: Readonly<Record<string, HttpRoute>>;
+  /** PEM certificate and key; when set the port speaks TLS (HTTP/2 and HTTP/1.1 by ALPN). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+}
+
+/** A built server. */
+export interface ApiServer {
+  /** Binds the port; resolves with the bound address. */
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Calls being served right now. */
+  readonly inflight: number;
+  /** Stops accepting, lets in-flight calls finish (up to `timeoutMs`), then closes every connection. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Builds the server without binding it. */
+export function buildApiServer(options: ApiServerOptions): ApiServer {
+  let inflight = 0;
+  const fallback: NodeHandlerFn = (req, res) => {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const route = options.httpRoutes?.[path];
+    if (route && req.method === "GET") return route(req, res);
+    res.statusCode = 404;
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.end("Not found. This is the Tokenizer.Estate API Access service: use gRPC, gRPC-Web or Connect.\n");
+  };
+  const rpcHandler = connectNodeAdapter({
+    routes: options.routes,
+    interceptors: options.interceptors,
+    readMaxBytes: options.maxMessageBytes,
+    fallback,
+  });
+  const handler: NodeHandlerFn = (req, res) => {
+    inflight++;
+    let done = false;
+    const finish = () => {
+      if (!done) inflight--;
+      done = true;
+    };
+    res.once("finish", finish);
+    res.once("close", finish);
+    rpcHandler(req, res);
+  };
+
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+
+  let listener: Server;
+  if (options.tls) {
+    const secure = createSecureServer(
+      { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES } },
+      handler,
+    );
+    secure.on("session", (session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+    });
+    secure.on("secureConnection", track);
+    listener = secure;
+  } else {
+    const http1 = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+    const http2 = createHttp2Server({ maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES } }, handler);
+    http2.on("session", (session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+    });
+    http2.setTimeout(120_000);
+    listener = createOnePortListener({ http1, http2, firstBytesTimeoutMs: 10_000 });
+    listener.on("connection", track);
+    listener.on("close", () => http1.closeAllConnections());
+    http1.on("request", (_req, res) => {
+      // While shutting down, tell HTTP/1.1 clients not to reuse the connection.
+      if (closing) res.setHeader("connection", "close");
+    });
+  }
+  let closing = false;
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        listener.once("error", reject);
+        listener.listen(port, host, () => {
+          listener.off("error", reject);
+          resolve(listener.address() as AddressInfo);
+        });
+      });
+    },
+    get inflight() {
+      return inflight;
+    },
+    async close(timeoutMs) {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const session of sessions) session.close(); // GOAWAY: no new streams, running ones finish
+      const deadline = Date.now() + timeoutMs;
+      while (inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Page tokens: opaque to clients, tamper-evident to us. A token carries the cursor plus a fingerprint of
+ * the query it belongs to (company, filters, sort), and is signed with an HMAC under a server secret.
+ * A forged, altered, truncated or foreign token (another company's, another query's) fails verification
+ * and the caller gets INVALID_ARGUMENT instead of a crash or a confused page.
+ */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { DATE_FIELDS, type ListCursor, type ListQuery, type Segment } from "./list-query.js";
+
+const VERSION = 1;
+
+/** Why a page token was refused. */
+export class PageTokenError extends Error {
+  override name = "PageTokenError";
+}
+
+/** A fingerprint of everything a token must not be reused across: the company, filters and sort. */
+function queryFingerprint(query: ListQuery): string {
+  const shape = {
+    c: query.companyId,
+    i: query.idContains ?? "",
+    n: query.nameContains ?? "",
+    ct: [query.createTime?.start?.getTime(), query.createTime?.end?.getTime()],
+    lu: [query.lastUsedTime?.start?.getTime(), query.lastUsedTime?.end?.getTime()],
+    et: [query.expireTime?.start?.getTime(), query.expireTime?.end?.getTime()],
+    s: query.status ?? "",
+    o: query.sortBy,
+    d: query.sortBy === "default" ? false : query.descending,
+  };
+  return createHash("sha256").update(JSON.stringify(shape)).digest("base64url").slice(0, 16);
+}
+
+/** Signs and verifies the page tokens of one deployment. */
+export class PageTokens {
+  readonly #secret: Buffer;
+
+  constructor(secret: string) {
+    this.#secret = createHmac("sha256", secret).update("page-token-v1").digest();
+  }
+
+  #sign(payload: string): Buffer {
+    return createHmac("sha256", this.#secret).update(payload).digest().subarray(0, 16);
+  }
+
+  /** Encodes where a page ended, bound to the query that produced it. */
+  encode(query: ListQuery, cursor: ListCursor): string {
+    const values = cursor.values.map((value) => (value instanceof Date ? value.getTime() : value));
+    const payload = JSON.stringify({ v: VERSION, q: queryFingerprint(query), s: cursor.segment, k: values });
+    const body = Buffer.from(payload, "utf8");
+    return Buffer.concat([this.#sign(payload), body]).toString("base64url");
+  }
+
+  /**
+   * Decodes a token for this query and the segments of its plan.
+   * @throws PageTokenError when the token is malformed, forged, or belongs to another query or company.
+   */
+  decode(token: string, query: ListQuery, segments: readonly Segment[]): ListCursor {
+    const raw = Buffer.from(token, "base64url");
+    if (raw.length <= 16 || raw.toString("base64url") !== token) throw new PageTokenError("is not a page token of this service");
+    const signature = raw.subarray(0, 16);
+    const payload = raw.subarray(16).toString("utf8");
+    if (!timingSafeEqual(signature, this.#sign(payload))) throw new PageTokenError("is not a page token of this service");
+    const parsed = JSON.parse(payload) as { v: number; q: string; s: number; k: (string | number)[] };
+    if (parsed.v !== VERSION) throw new PageTokenError("comes from an older version of the service; start from the first page");
+    if (parsed.q !== queryFingerprint(query)) {
+      throw new PageTokenError("belongs to a different query: keep the same filters and sort while paging");
+    }
+    const segment = segments[parsed.s];
+    if (!segment || parsed.k.length !== segment.sort.length) throw new PageTokenError("does not fit this query");
+    const values = segment.sort.map(([field], index) => {
+      const value = parsed.k[index];
+      if (DATE_FIELDS.has(field)) return new Date(value as number);
+      return value as string;
+    });
+    return { segment: parsed.s, values };
+  }
+}

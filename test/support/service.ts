@@ -1,0 +1,99 @@
+/**
+ * Starting real services for tests: in this process on port 0 (fast, inspectable), or as a separate
+ * `npm start`-style process (restarts, two instances, signals). Both talk to the real database.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
+import { startService, type RunningService, type StartOptions } from "../../service/app.js";
+import { loadConfig } from "../../service/config.js";
+import { createLogger } from "../../service/logger.js";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A pepper shared by every service of a test run (instances on one database must agree). */
+export const TEST_PEPPER = "test-pepper-0123456789abcdef0123456789abcdef";
+
+/** A database name no other test file uses. */
+export function uniqueDatabaseName(label: string): string {
+  return `t_${label.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
+}
+
+/** The environment of a test service on the shared database. */
+export function testEnv(database: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    MONGODB_URI: inject("mongoUri"),
+    MONGODB_DATABASE: database,
+    API_KEY_PEPPER: TEST_PEPPER,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...overrides,
+  };
+}
+
+/** A service in this process, with its first admin key (every fresh database gets one). */
+export interface TestService extends RunningService {
+  readonly adminKey: string;
+}
+
+/** Starts a service in this process on a fresh database (or the given one). */
+export async function startTestService(
+  options: { database?: string; env?: Record<string, string> } & StartOptions = {},
+): Promise<TestService> {
+  const env = testEnv(options.database ?? uniqueDatabaseName("svc"), options.env);
+  const config = loadConfig(env);
+  const service = await startService(config, { logger: options.logger ?? createLogger(env.LOG_LEVEL!), now: options.now });
+  return Object.assign(service, { adminKey: service.firstAdminKey?.secret ?? "" });
+}
+
+/** A service running as its own process (`tsx service/main.ts`). */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything the process printed on stdout so far. */
+  stdout(): string;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the service as a child process with the given environment; resolves once it listens. */
+export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+  const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    const check = () => {
+      const match = /listening on (\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    };
+    child.stdout!.on("data", check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code} before listening:\n${out}\n${err}`));
+    });
+  });
+  return {
+    child,
+    url,
+    stdout: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+// One FerretDB (or mongod) for the whole run, started by global-setup; each test file uses its own
+// database on it. Real servers on real ports: generous timeouts, no retries that could hide flakiness.
+export default defineConfig({
+  test: {
+    root: new URL("..", import.meta.url).pathname,
+    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+    globalSetup: ["test/support/global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});
