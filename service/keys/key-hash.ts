@@ -4,7 +4,7 @@
  * Keys are 178-bit random strings, so a fast keyed hash is the right tool: a slow password hash
  * (bcrypt, scrypt) adds nothing against brute force here and would cost milliseconds on every Verify.
  * The pepper lives outside the database, so a stolen database alone cannot even confirm a guessed key.
- * The hash format is pinned by test vectors (test/keys.test.ts): changing it would lock out every key.
+ * The hash format is pinned by test vectors (test/keys/key-hash.test.ts): changing it would lock out every key.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 

@@ -25,6 +25,30 @@ export interface IssuedKey {
 
 const MAX_ATTEMPTS = 5;
 
+/**
+ * A fresh secret and the record that stores it (hash only), not yet saved. Separate from `issueKey`
+ * so that bulk loads (imports, test fixtures) build records exactly as Generate does.
+ */
+export function newKeyRecord(pepper: string, request: NewKey, now: Date, retentionMs: number): IssuedKey {
+  const secret = generateKey();
+  const record: KeyRecord = {
+    _id: keyIdOf(secret),
+    company_id: request.companyId,
+    name: request.name,
+    name_lower: request.name.toLowerCase(),
+    secret_hash: hashKey(pepper, secret),
+    scopes: [...request.scopes],
+    create_time: now,
+    last_used_time: null,
+    expire_time: request.expireTime,
+    revoke_time: null,
+    purge_time: null,
+    created_by: request.createdBy,
+  };
+  record.purge_time = purgeTimeOf(record, retentionMs);
+  return { record, secret };
+}
+
 /** Stores a new key in one insert (nothing half-written on failure) and returns it with its secret. */
 export async function issueKey(
   store: ApiKeyStore,
@@ -34,25 +58,10 @@ export async function issueKey(
   retentionMs: number,
 ): Promise<IssuedKey> {
   for (let attempt = 1; ; attempt++) {
-    const secret = generateKey();
-    const record: KeyRecord = {
-      _id: keyIdOf(secret),
-      company_id: request.companyId,
-      name: request.name,
-      name_lower: request.name.toLowerCase(),
-      secret_hash: hashKey(pepper, secret),
-      scopes: [...request.scopes],
-      create_time: now,
-      last_used_time: null,
-      expire_time: request.expireTime,
-      revoke_time: null,
-      purge_time: null,
-      created_by: request.createdBy,
-    };
-    record.purge_time = purgeTimeOf(record, retentionMs);
+    const issued = newKeyRecord(pepper, request, now, retentionMs);
     try {
-      await store.insert(record);
-      return { record, secret };
+      await store.insert(issued.record);
+      return issued;
     } catch (error) {
       // Identifiers are 48 bits of a hash: a collision is rare but possible; a fresh key resolves it.
       if (!(error instanceof DuplicateKeyIdError) || attempt >= MAX_ATTEMPTS) throw error;

@@ -7,8 +7,10 @@ import type { Logger } from "../logger.js";
 import type { KeyRecord } from "./key-record.js";
 import { afterFilter, baseFilter, cursorValuesOf, planSegments, sortOf, type ListCursor, type ListQuery } from "./list-query.js";
 
-const KEYS_COLLECTION = "api_keys";
-const STATE_COLLECTION = "service_state";
+/** The collection of keys (exported for tools and tests that read the database directly). */
+export const KEYS_COLLECTION = "api_keys";
+/** The collection of service-wide markers such as the bootstrap marker. */
+export const STATE_COLLECTION = "service_state";
 const DUPLICATE_KEY = 11000;
 const NOT_IMPLEMENTED = 238;
 
