@@ -1,0 +1,43 @@
+/**
+ * One real service on its own database plus what most service tests need around it: direct database
+ * access (a separate client) and Connect clients for the admin key.
+ */
+import type { Client } from "@connectrpc/connect";
+import type { ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import type { StartOptions } from "../../service/app.js";
+import { connectClient, grpcClient } from "./clients.js";
+import { openTestDatabase, type TestDatabase } from "./database.js";
+import { startTestService, uniqueDatabaseName, type TestService } from "./service.js";
+
+/** A started service with its database and admin clients. */
+export interface Harness {
+  readonly service: TestService;
+  readonly database: string;
+  readonly db: TestDatabase;
+  /** Connect (HTTP/1.1 JSON) client authenticated with the first admin key. */
+  readonly admin: Client<typeof ApiKeyService>;
+  /** Connect client (JSON over HTTP/1.1) with the given key, or none. */
+  connect(key?: string): Client<typeof ApiKeyService>;
+  /** gRPC (binary, h2c) client with the given key, or none: sends what JSON cannot encode. */
+  grpc(key?: string): Client<typeof ApiKeyService>;
+  stop(): Promise<void>;
+}
+
+/** Starts a service on a fresh database named after `label`. */
+export async function startHarness(label: string, options: { env?: Record<string, string> } & StartOptions = {}): Promise<Harness> {
+  const database = uniqueDatabaseName(label);
+  const service = await startTestService({ ...options, database });
+  const db = await openTestDatabase(database);
+  return {
+    service,
+    database,
+    db,
+    admin: connectClient(service.url, service.adminKey),
+    connect: (key) => connectClient(service.url, key),
+    grpc: (key) => grpcClient(service.url, key),
+    async stop() {
+      await service.stop();
+      await db.close();
+    },
+  };
+}

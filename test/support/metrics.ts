@@ -1,0 +1,11 @@
+/** Reading a running service's Prometheus metrics from its own registry. */
+import type { TestService } from "./service.js";
+
+/** The count and sum of a histogram without labels (e.g. apikeys_last_use_flush_size). */
+export async function histogramTotals(service: TestService, name: string): Promise<{ count: number; sum: number }> {
+  const metric = service.metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  const find = (suffix: string) => values.find((value) => value.metricName === `${name}${suffix}`)?.value ?? 0;
+  return { count: find("_count"), sum: find("_sum") };
+}

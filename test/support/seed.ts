@@ -1,0 +1,59 @@
+/**
+ * Seeding many keys quickly: records are built by the service's own `newKeyRecord` (the same code path
+ * as Generate) and written with one insertMany, because FerretDB makes thousands of RPCs slow.
+ */
+import type { Collection } from "mongodb";
+import { newKeyRecord } from "../../service/keys/key-issuer.js";
+import { ALL_SCOPES } from "../../service/keys/scopes.js";
+import { purgeTimeOf, type KeyRecord } from "../../service/store/key-record.js";
+import { TEST_PEPPER } from "./service.js";
+
+/** The service's default retention of inactive keys (INACTIVE_RETENTION_DAYS=30). */
+export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
+
+/** One key to seed; times are as stored. */
+export interface SeedSpec {
+  readonly name: string;
+  readonly companyId?: string;
+  readonly scopes?: readonly string[];
+  readonly createTime: Date;
+  readonly lastUsedTime?: Date | null;
+  readonly expireTime?: Date | null;
+  readonly revokeTime?: Date | null;
+}
+
+/** A seeded key: its stored record and its secret. */
+export interface SeededKey {
+  readonly id: string;
+  readonly secret: string;
+  readonly record: KeyRecord;
+}
+
+/** Inserts the keys in one round trip and returns them in the order given. */
+export async function seedKeys(
+  keys: Collection<KeyRecord>,
+  specs: readonly SeedSpec[],
+  options: { pepper?: string; retentionMs?: number } = {},
+): Promise<SeededKey[]> {
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const seeded = specs.map((spec) => {
+    const { record, secret } = newKeyRecord(
+      options.pepper ?? TEST_PEPPER,
+      {
+        companyId: spec.companyId ?? "default",
+        name: spec.name,
+        scopes: spec.scopes ?? ALL_SCOPES,
+        expireTime: spec.expireTime ?? null,
+        createdBy: null,
+      },
+      spec.createTime,
+      retentionMs,
+    );
+    record.last_used_time = spec.lastUsedTime ?? null;
+    record.revoke_time = spec.revokeTime ?? null;
+    record.purge_time = purgeTimeOf(record, retentionMs);
+    return { id: record._id, secret, record };
+  });
+  if (seeded.length > 0) await keys.insertMany(seeded.map((key) => ({ ...key.record })));
+  return seeded;
+}
