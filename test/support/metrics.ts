@@ -5,7 +5,7 @@ import type { TestService } from "./service.js";
 export async function histogramTotals(service: TestService, name: string): Promise<{ count: number; sum: number }> {
   const metric = service.metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
+  const { values } = (await metric.get()) as { values: { value: number; metricName?: string }[] };
   const find = (suffix: string) => values.find((value) => value.metricName === `${name}${suffix}`)?.value ?? 0;
   return { count: find("_count"), sum: find("_sum") };
 }
