@@ -1,0 +1,83 @@
+/**
+ * One API key as Zapier users see it: the service's ApiKey message (proto3 JSON) flattened into the
+ * columns of the API Access list, with its output field labels and a sample. Never a secret.
+ */
+
+/** An ApiKey message in proto3 JSON: camelCase, and fields holding their default value are absent. */
+export interface ApiKeyJson {
+  readonly id?: string;
+  readonly name?: string;
+  readonly createTime?: string;
+  readonly lastUsedTime?: string;
+  readonly expireTime?: string;
+  readonly status?: string;
+  readonly inactiveReason?: string;
+  readonly revokeTime?: string;
+  readonly scopes?: readonly string[];
+  readonly companyId?: string;
+  readonly purgeTime?: string;
+}
+
+/** What triggers, the search and the action return for a key; `id` (the Key Identifier) dedupes. */
+export type ApiKeyItem = {
+  id: string;
+  name: string;
+  create_time: string | null;
+  last_used_time: string | null;
+  expire_time: string | null;
+  status: "Active" | "Inactive";
+  inactive_reason: "" | "Revoked" | "Expired";
+  revoke_time: string | null;
+  scopes: string;
+  company_id: string;
+  purge_time: string | null;
+};
+
+const INACTIVE_REASONS = { INACTIVE_REASON_REVOKED: "Revoked", INACTIVE_REASON_EXPIRED: "Expired" } as const;
+
+/** Flattens an ApiKey message into the item Zapier shows. */
+export function toApiKeyItem(key: ApiKeyJson): ApiKeyItem {
+  return {
+    id: key.id ?? "",
+    name: key.name ?? "",
+    create_time: key.createTime ?? null,
+    last_used_time: key.lastUsedTime ?? null,
+    expire_time: key.expireTime ?? null,
+    status: key.status === "STATUS_ACTIVE" ? "Active" : "Inactive",
+    inactive_reason: INACTIVE_REASONS[key.inactiveReason as keyof typeof INACTIVE_REASONS] ?? "",
+    revoke_time: key.revokeTime ?? null,
+    scopes: (key.scopes ?? []).join(", "),
+    company_id: key.companyId ?? "",
+    purge_time: key.purgeTime ?? null,
+  };
+}
+
+/** Labels of the item's fields, in the words of the API Access list. */
+export const API_KEY_OUTPUT_FIELDS = [
+  { key: "id", label: "Key Identifier", type: "string" },
+  { key: "name", label: "Name / Purpose", type: "string" },
+  { key: "create_time", label: "Created At", type: "datetime" },
+  { key: "last_used_time", label: "Last Used At", type: "datetime" },
+  { key: "expire_time", label: "Expiration Date", type: "datetime" },
+  { key: "status", label: "Status", type: "string" },
+  { key: "inactive_reason", label: "Inactive Reason", type: "string" },
+  { key: "revoke_time", label: "Revoked At", type: "datetime" },
+  { key: "scopes", label: "Scopes", type: "string" },
+  { key: "company_id", label: "Company ID", type: "string" },
+  { key: "purge_time", label: "Removed From List At", type: "datetime" },
+] as const;
+
+/** A sample key for the Zap editor when the account has none to show. */
+export const API_KEY_SAMPLE: ApiKeyItem = {
+  id: "key_3f9a1c0b7d2e",
+  name: "Zapier_Main",
+  create_time: "2026-01-15T09:30:00Z",
+  last_used_time: "2026-02-01T12:04:31.250Z",
+  expire_time: "2026-12-31T23:59:59Z",
+  status: "Active",
+  inactive_reason: "",
+  revoke_time: null,
+  scopes: "keys:read, keys:write",
+  company_id: "acme-estates",
+  purge_time: null,
+};

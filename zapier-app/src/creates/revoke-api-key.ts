@@ -1,0 +1,45 @@
+/**
+ * "Revoke API Key": disables a key for good, at once; the answer shows it Inactive (reason Revoked).
+ * Revoking a revoked key changes nothing, so a replayed Zap run is harmless.
+ */
+import { defineCreate, type CreatePerform } from "zapier-platform-core";
+import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem, type ApiKeyJson } from "../api-key-item.js";
+import { callService } from "../service-client.js";
+
+const perform = (async (z, bundle) => {
+  const id = String(bundle.inputData.id ?? "").trim();
+  const answer = await callService<{ apiKey?: ApiKeyJson }>(z, bundle, "Revoke", { id });
+  if (!answer.apiKey) throw new z.errors.Error(`Tokenizer.Estate revoked ${id} but did not describe the key.`, "internal");
+  return toApiKeyItem(answer.apiKey);
+}) satisfies CreatePerform;
+
+/** The "Revoke API Key" action. */
+export default defineCreate({
+  key: "revoke_api_key",
+  noun: "API Key",
+  display: {
+    label: "Revoke API Key",
+    description: "Revokes an API key: every system using it loses access at once. This cannot be undone.",
+  },
+  operation: {
+    perform,
+    inputFields: [
+      {
+        key: "id",
+        label: "Key Identifier",
+        required: true,
+        helpText:
+          "The identifier of the key to revoke, e.g. `key_3f9a1c0b7d2e`, typically from a Find API Key step. " +
+          "If it is the key of this Zapier connection, the connection stops working too.",
+      },
+    ],
+    sample: {
+      ...API_KEY_SAMPLE,
+      status: "Inactive",
+      inactive_reason: "Revoked",
+      revoke_time: "2026-02-02T08:15:00Z",
+      purge_time: "2026-05-03T08:15:00Z",
+    },
+    outputFields: [...API_KEY_OUTPUT_FIELDS],
+  },
+});

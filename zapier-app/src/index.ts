@@ -1,0 +1,35 @@
+/**
+ * The Tokenizer.Estate Zapier app: watch, find and revoke API keys of the API Access section. Keys are
+ * deliberately never generated here: the full secret would be stored in Zap history.
+ */
+import zapier, { defineApp } from "zapier-platform-core";
+import authentication from "./authentication.js";
+import revokeApiKey from "./creates/revoke-api-key.js";
+import { afters, befores } from "./middleware.js";
+import findApiKey from "./searches/find-api-key.js";
+import apiKeyExpiringSoon from "./triggers/api-key-expiring-soon.js";
+import newApiKey from "./triggers/new-api-key.js";
+
+// package.json sits outside rootDir, so it is read at run time (it ships in the Zapier build too).
+const { version } = require("../package.json") as { version: string };
+
+const app = defineApp({
+  version,
+  platformVersion: zapier.version,
+  authentication,
+  beforeRequest: [...befores],
+  afterResponse: [...afters],
+  triggers: {
+    [newApiKey.key]: newApiKey,
+    [apiKeyExpiringSoon.key]: apiKeyExpiringSoon,
+  },
+  searches: {
+    [findApiKey.key]: findApiKey,
+  },
+  creates: {
+    [revokeApiKey.key]: revokeApiKey,
+  },
+});
+
+// Zapier's runtime loads a CommonJS app with a plain require(main) and no `.default` unwrapping.
+export = app;
