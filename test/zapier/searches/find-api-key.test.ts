@@ -1,0 +1,66 @@
+/**
+ * "Find API Key" by Key Identifier or Name / Purpose against the real service: exact matches only
+ * (it feeds Revoke API Key), active keys first, newest first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectClient } from "../../support/clients.js";
+import { startTestService, type TestService } from "../../support/service.js";
+import { connection, failureOf, generateKey, leaks, zapierAppTester, type GeneratedKey } from "../zapier-app.js";
+
+type Item = { id: string; name: string; status: string; inactive_reason: string };
+
+describe("Zapier search: Find API Key", () => {
+  const { app, appTester } = zapierAppTester();
+  const search = app.searches.find_api_key!;
+  let service: TestService;
+  let zapierKey: GeneratedKey;
+  let oldCrm: GeneratedKey;
+  let newCrm: GeneratedKey;
+
+  beforeAll(async () => {
+    service = await startTestService();
+    zapierKey = await generateKey(service, "Zapier_Main", { scopes: ["keys:read"] });
+    oldCrm = await generateKey(service, "CRM_Integration");
+    await generateKey(service, "CRM_Integration_Backup");
+    newCrm = await generateKey(service, "CRM_Integration");
+    // The newest CRM key is revoked: the older one must still come first because it is active.
+    await connectClient(service.url, service.adminKey).revoke({ id: newCrm.id });
+  });
+  afterAll(() => service?.stop());
+
+  const find = async (inputData: Record<string, unknown>) =>
+    (await appTester(search.operation.perform, connection(service, zapierKey.secret, inputData))) as Item[];
+
+  it("finds a key by its Key Identifier, ignoring case and spaces", async () => {
+    const found = await find({ id: `  ${oldCrm.id.toUpperCase()} ` });
+    expect(found).toEqual([expect.objectContaining({ id: oldCrm.id, name: "CRM_Integration", status: "Active" })]);
+    expect(leaks(found, oldCrm.secret)).toBe(false);
+  });
+
+  it("finds keys by their whole Name / Purpose, active first, and never by part of it", async () => {
+    const found = await find({ name: "crm_integration" });
+    expect(found.map((item) => [item.id, item.status])).toEqual([
+      [oldCrm.id, "Active"],
+      [newCrm.id, "Inactive"],
+    ]);
+    expect(await find({ name: "CRM" })).toEqual([]);
+    expect(await find({ id: oldCrm.id.slice(0, 8) })).toEqual([]);
+  });
+
+  it("filters by status and combines both fields", async () => {
+    expect((await find({ name: "CRM_Integration", status: "inactive" })).map((item) => item.id)).toEqual([newCrm.id]);
+    expect(await find({ name: "CRM_Integration", id: zapierKey.id })).toEqual([]);
+    expect((await find({ name: "Zapier_Main", id: zapierKey.id })).map((item) => item.id)).toEqual([zapierKey.id]);
+  });
+
+  it("asks for a Key Identifier or a name when both are empty", async () => {
+    const failure = await failureOf(find({ id: " ", name: "" }));
+    expect(failure.message).toBe("Enter a Key Identifier or a Name / Purpose to find a key.");
+  });
+
+  it("says the key lacks keys:read when it does", async () => {
+    const writer = await generateKey(service, "Zapier_Writer", { scopes: ["keys:write"] });
+    const failure = await failureOf(appTester(search.operation.perform, connection(service, writer.secret, { name: "CRM_Integration" })));
+    expect(failure.message).toContain('lacks the "keys:read" scope');
+  });
+});
