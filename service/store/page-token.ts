@@ -5,9 +5,18 @@
  * and the caller gets INVALID_ARGUMENT instead of a crash or a confused page.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
 import { DATE_FIELDS, type ListCursor, type ListQuery, type Segment } from "./list-query.js";
 
 const VERSION = 1;
+
+/** What a token carries once its signature checks out; still validated, so a bug can never make a bad query. */
+const payloadSchema = z.object({
+  v: z.number(),
+  q: z.string(),
+  s: z.number().int().nonnegative(),
+  k: z.array(z.union([z.string(), z.number()])),
+});
 
 /** Why a page token was refused. */
 export class PageTokenError extends Error {
@@ -28,6 +37,18 @@ function queryFingerprint(query: ListQuery): string {
     d: query.sortBy === "default" ? false : query.descending,
   };
   return createHash("sha256").update(JSON.stringify(shape)).digest("base64url").slice(0, 16);
+}
+
+function parsePayload(payload: string): z.infer<typeof payloadSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    throw new PageTokenError("is not a page token of this service");
+  }
+  const parsed = payloadSchema.safeParse(json);
+  if (!parsed.success) throw new PageTokenError("is not a page token of this service");
+  return parsed.data;
 }
 
 /** Signs and verifies the page tokens of one deployment. */
@@ -60,7 +81,7 @@ export class PageTokens {
     const signature = raw.subarray(0, 16);
     const payload = raw.subarray(16).toString("utf8");
     if (!timingSafeEqual(signature, this.#sign(payload))) throw new PageTokenError("is not a page token of this service");
-    const parsed = JSON.parse(payload) as { v: number; q: string; s: number; k: (string | number)[] };
+    const parsed = parsePayload(payload);
     if (parsed.v !== VERSION) throw new PageTokenError("comes from an older version of the service; start from the first page");
     if (parsed.q !== queryFingerprint(query)) {
       throw new PageTokenError("belongs to a different query: keep the same filters and sort while paging");
@@ -69,8 +90,14 @@ export class PageTokens {
     if (!segment || parsed.k.length !== segment.sort.length) throw new PageTokenError("does not fit this query");
     const values = segment.sort.map(([field], index) => {
       const value = parsed.k[index];
-      if (DATE_FIELDS.has(field)) return new Date(value as number);
-      return value as string;
+      if (DATE_FIELDS.has(field)) {
+        if (typeof value !== "number" || !Number.isSafeInteger(value) || Number.isNaN(new Date(value).getTime())) {
+          throw new PageTokenError("does not fit this query");
+        }
+        return new Date(value);
+      }
+      if (typeof value !== "string") throw new PageTokenError("does not fit this query");
+      return value;
     });
     return { segment: parsed.s, values };
   }
