@@ -107,7 +107,8 @@ export class ApiKeyStore {
   /** One page of the company's keys, in the requested order, plus the total number that match. */
   async list(query: ListQuery): Promise<ListPage> {
     const base = baseFilter(query);
-    const segments = planSegments(query.sortBy, query.descending, query.now);
+    const asOf = query.after?.asOf ?? query.now;
+    const segments = planSegments(query.sortBy, query.descending, asOf);
     const wanted = query.pageSize + 1; // one extra tells whether another page follows
     const found: { record: KeyRecord; segment: number }[] = [];
 
@@ -128,7 +129,7 @@ export class ApiKeyStore {
     const last = page.at(-1);
     const next =
       found.length > query.pageSize && last
-        ? { segment: last.segment, values: cursorValuesOf(segments[last.segment]!, last.record) }
+        ? { segment: last.segment, values: cursorValuesOf(segments[last.segment]!, last.record), asOf }
         : undefined;
     return { records: page.map((entry) => entry.record), next, totalSize };
   }

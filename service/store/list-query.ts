@@ -39,6 +39,12 @@ export interface ListQuery {
 export interface ListCursor {
   readonly segment: number;
   readonly values: readonly (string | Date)[];
+  /**
+   * When the first page was read. Orders that depend on the time (status) are judged at this instant on
+   * every page, so a key revoked or expiring while someone pages keeps its place (shown with its
+   * current status) instead of moving to a later segment and being listed twice.
+   */
+  readonly asOf: Date;
 }
 
 type SortableField = "name_lower" | "create_time" | "last_used_time" | "expire_time" | "_id";
@@ -73,6 +79,21 @@ export function inactiveFilter(now: Date): Filter<KeyRecord> {
   return { $or: [{ revoke_time: { $ne: null } }, { expire_time: { $lte: now } }] };
 }
 
+/** Keys that were usable at `asOf` (including keys revoked since then). */
+function activeAsOf(asOf: Date): Filter<KeyRecord> {
+  return {
+    $and: [
+      { $or: [{ revoke_time: null }, { revoke_time: { $gt: asOf } }] },
+      { $or: [{ expire_time: null }, { expire_time: { $gt: asOf } }] },
+    ],
+  };
+}
+
+/** Keys that were revoked or expired at `asOf`: exactly the keys `activeAsOf` leaves out. */
+function inactiveAsOf(asOf: Date): Filter<KeyRecord> {
+  return { $or: [{ revoke_time: { $lte: asOf } }, { expire_time: { $lte: asOf } }] };
+}
+
 function rangeFilter(field: "create_time" | "last_used_time" | "expire_time", range: TimeRange | undefined) {
   if (!range || (range.start === undefined && range.end === undefined)) return [];
   const bounds: { $gte?: Date; $lte?: Date } = {};
@@ -104,8 +125,11 @@ export function baseFilter(query: ListQuery): Filter<KeyRecord> {
   return { $and: clauses };
 }
 
-/** The segments that, read in order, give the requested sort. */
-export function planSegments(sortBy: SortColumn, descending: boolean, now: Date): Segment[] {
+/**
+ * The segments that, read in order, give the requested sort. `asOf` is when the status order is judged:
+ * the time of the first page (see ListCursor.asOf).
+ */
+export function planSegments(sortBy: SortColumn, descending: boolean, asOf: Date): Segment[] {
   const dir: Direction = descending ? -1 : 1;
   switch (sortBy) {
     case "default":
@@ -122,8 +146,8 @@ export function planSegments(sortBy: SortColumn, descending: boolean, now: Date)
         { filter: { [sortBy]: null }, sort: NEWEST_FIRST },
       ];
     case "status": {
-      const active: Segment = { filter: activeFilter(now), sort: NEWEST_FIRST };
-      const inactive: Segment = { filter: inactiveFilter(now), sort: NEWEST_FIRST };
+      const active: Segment = { filter: activeAsOf(asOf), sort: NEWEST_FIRST };
+      const inactive: Segment = { filter: inactiveAsOf(asOf), sort: NEWEST_FIRST };
       return descending ? [inactive, active] : [active, inactive];
     }
   }

@@ -8,7 +8,8 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { DATE_FIELDS, type ListCursor, type ListQuery, type Segment } from "./list-query.js";
 
-const VERSION = 1;
+// Version 2 added the first page's time (`t`); older tokens are refused with a clear message.
+const VERSION = 2;
 
 /** What a token carries once its signature checks out; still validated, so a bug can never make a bad query. */
 const payloadSchema = z.object({
@@ -16,7 +17,15 @@ const payloadSchema = z.object({
   q: z.string(),
   s: z.number().int().nonnegative(),
   k: z.array(z.union([z.string(), z.number()])),
+  t: z.number().optional(),
 });
+
+/** A cursor date as stored in a token (epoch milliseconds), or null when it is not one. */
+function dateFrom(value: unknown): Date | null {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
 
 /** Why a page token was refused. */
 export class PageTokenError extends Error {
@@ -66,7 +75,7 @@ export class PageTokens {
   /** Encodes where a page ended, bound to the query that produced it. */
   encode(query: ListQuery, cursor: ListCursor): string {
     const values = cursor.values.map((value) => (value instanceof Date ? value.getTime() : value));
-    const payload = JSON.stringify({ v: VERSION, q: queryFingerprint(query), s: cursor.segment, k: values });
+    const payload = JSON.stringify({ v: VERSION, q: queryFingerprint(query), s: cursor.segment, k: values, t: cursor.asOf.getTime() });
     const body = Buffer.from(payload, "utf8");
     return Buffer.concat([this.#sign(payload), body]).toString("base64url");
   }
@@ -91,14 +100,15 @@ export class PageTokens {
     const values = segment.sort.map(([field], index) => {
       const value = parsed.k[index];
       if (DATE_FIELDS.has(field)) {
-        if (typeof value !== "number" || !Number.isSafeInteger(value) || Number.isNaN(new Date(value).getTime())) {
-          throw new PageTokenError("does not fit this query");
-        }
-        return new Date(value);
+        const date = dateFrom(value);
+        if (date === null) throw new PageTokenError("does not fit this query");
+        return date;
       }
       if (typeof value !== "string") throw new PageTokenError("does not fit this query");
       return value;
     });
-    return { segment: parsed.s, values };
+    const asOf = dateFrom(parsed.t);
+    if (asOf === null) throw new PageTokenError("does not fit this query");
+    return { segment: parsed.s, values, asOf };
   }
 }
