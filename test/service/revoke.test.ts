@@ -1,0 +1,104 @@
+// An operator revokes a key (compromised, unused): it stops working at once, stays listed as Inactive,
+// and revoking again changes nothing. Keys of other companies cannot be touched, or even detected.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InactiveReason, Status, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { addCompany } from "../support/companies.js";
+import { startHarness, type Harness } from "../support/harness.js";
+import { expectRejected } from "../support/rejections.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness("revoke");
+});
+afterAll(() => h?.stop());
+
+describe("Revoke", () => {
+  it("makes the very next Verify fail, over Connect and gRPC, even with the key in the verify cache", async () => {
+    const { secret, apiKey } = await h.admin.generate({ name: "CRM_Integration" });
+    const viaGrpc = h.grpc();
+    expect((await viaGrpc.verify({ key: secret })).valid).toBe(true); // now cached
+    expect((await h.admin.verify({ key: secret })).valid).toBe(true);
+    const revoked = await h.admin.revoke({ id: apiKey!.id });
+    expect(revoked.apiKey).toMatchObject({ id: apiKey!.id, status: Status.INACTIVE, inactiveReason: InactiveReason.REVOKED });
+    const [a, b] = await Promise.all([h.admin.verify({ key: secret }), viaGrpc.verify({ key: secret })]);
+    for (const result of [a, b]) {
+      expect(result).toMatchObject({ valid: false, code: VerifyCode.REVOKED });
+      expect(result.apiKey!.inactiveReason).toBe(InactiveReason.REVOKED);
+    }
+  });
+
+  it("stops the key working as a bearer key at once", async () => {
+    const { secret, apiKey } = await h.admin.generate({ name: "Reporting tool", scopes: ["keys:read"] });
+    const asBearer = h.connect(secret);
+    await expect(asBearer.list({})).resolves.toBeDefined();
+    await h.admin.revoke({ id: apiKey!.id });
+    await expectRejected(asBearer.list({}), Code.Unauthenticated, "revoked");
+  });
+
+  it("keeps the key listed as Inactive with its revoke time and the time it will be purged", async () => {
+    const { apiKey } = await h.admin.generate({ name: "Analytics_Export" });
+    const before = Date.now();
+    const { apiKey: revoked } = await h.admin.revoke({ id: apiKey!.id });
+    const revokeTime = timestampDate(revoked!.revokeTime!).getTime();
+    expect(revokeTime).toBeGreaterThanOrEqual(before - 1);
+    expect(timestampDate(revoked!.purgeTime!).getTime()).toBe(revokeTime + 30 * 86_400_000);
+    const listed = await h.admin.list({ idContains: apiKey!.id });
+    expect(listed.apiKeys[0]).toMatchObject({ status: Status.INACTIVE, inactiveReason: InactiveReason.REVOKED, name: "Analytics_Export" });
+    expect(timestampDate(listed.apiKeys[0]!.revokeTime!).getTime()).toBe(revokeTime);
+    expect((await h.db.key(apiKey!.id))!.revoke_time!.getTime()).toBe(revokeTime);
+  });
+
+  it("is idempotent: revoking again answers the same key and writes nothing", async () => {
+    const { apiKey } = await h.admin.generate({ name: "Revoked twice" });
+    const first = await h.admin.revoke({ id: apiKey!.id });
+    const snapshot = await h.db.snapshot();
+    const second = await h.admin.revoke({ id: apiKey!.id });
+    expect(second.apiKey!.revokeTime).toEqual(first.apiKey!.revokeTime);
+    expect(second.apiKey!.status).toBe(Status.INACTIVE);
+    expect(await h.db.snapshot()).toEqual(snapshot);
+  });
+
+  it("many concurrent revokes of one key all succeed and agree on one revoke time", async () => {
+    const { apiKey } = await h.admin.generate({ name: "Raced" });
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? h.grpc(h.service.adminKey) : h.admin).revoke({ id: apiKey!.id })));
+    const times = new Set(results.map((result) => timestampDate(result.apiKey!.revokeTime!).getTime()));
+    expect(times.size).toBe(1);
+    expect((await h.db.key(apiKey!.id))!.revoke_time!.getTime()).toBe([...times][0]);
+  });
+
+  it("accepts the identifier in any case and with surrounding spaces", async () => {
+    const { secret, apiKey } = await h.admin.generate({ name: "Pasted id" });
+    await h.admin.revoke({ id: `  ${apiKey!.id.toUpperCase()} ` });
+    expect((await h.admin.verify({ key: secret })).code).toBe(VerifyCode.REVOKED);
+  });
+
+  it("an unknown id is NOT_FOUND naming the id, and nothing is written", async () => {
+    const snapshot = await h.db.snapshot();
+    await expectRejected(h.admin.revoke({ id: "key_0123456789ab" }), Code.NotFound, "key_0123456789ab");
+    expect(await h.db.snapshot()).toEqual(snapshot);
+  });
+
+  it("another company's key is NOT_FOUND with the same answer as an unknown id, and stays valid", async () => {
+    const acme = await addCompany(h.service, "acme");
+    const acmeClient = h.connect(acme.key);
+    const { secret, apiKey } = await acmeClient.generate({ name: "Acme Zapier" });
+    const snapshot = await h.db.snapshot();
+    const theirs = await expectRejected(h.admin.revoke({ id: apiKey!.id }), Code.NotFound);
+    const unknown = await expectRejected(h.admin.revoke({ id: "key_0123456789ab" }), Code.NotFound);
+    expect(theirs.rawMessage.replace(apiKey!.id, "ID")).toBe(unknown.rawMessage.replace("key_0123456789ab", "ID"));
+    expect(await h.db.snapshot()).toEqual(snapshot);
+    expect((await h.admin.verify({ key: secret })).valid).toBe(true);
+    // And the other way round: acme cannot revoke the default company's admin key.
+    await expectRejected(acmeClient.revoke({ id: h.service.firstAdminKey!.record._id }), Code.NotFound);
+  });
+
+  it("a caller may revoke its own key; its next call is refused", async () => {
+    const { secret, apiKey } = await h.admin.generate({ name: "Self destruct", scopes: ["keys:read", "keys:write"] });
+    const self = h.connect(secret);
+    const { apiKey: revoked } = await self.revoke({ id: apiKey!.id });
+    expect(revoked!.status).toBe(Status.INACTIVE);
+    await expectRejected(self.list({}), Code.Unauthenticated, "revoked");
+  });
+});
