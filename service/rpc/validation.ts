@@ -68,6 +68,11 @@ const searchText = z
   .string()
   .max(SEARCH_MAX_LENGTH, `must be at most ${SEARCH_MAX_LENGTH} characters`)
   .refine((text) => !CONTROL_CHARACTER.test(text), "must not contain control characters")
+  // A key typed into a search box would travel into database queries (and slow-query logs).
+  .refine(
+    (text) => !LOOKS_LIKE_A_KEY.test(text),
+    "looks like an API key: never paste a key into a search; search for its Key Identifier (key_...) instead",
+  )
   .transform((text) => text.trim());
 
 /** Name / Purpose: trimmed, required, bounded, from a readable set of characters, never a key. */
@@ -83,13 +88,16 @@ export const nameSchema = z
       .refine((text) => !LOOKS_LIKE_A_KEY.test(text), "looks like an API key: never put a key in its name"),
   );
 
-const statusFilter = z.enum(Status).transform((status, ctx) => {
+const statusFilter = z.number().transform((status, ctx) => {
   if (status === Status.ACTIVE) return "active" as const;
   if (status === Status.INACTIVE) return "inactive" as const;
   if (status === Status.UNSPECIFIED) return undefined;
   ctx.addIssue({ code: "custom", message: "must be STATUS_ACTIVE, STATUS_INACTIVE or unspecified" });
   return z.NEVER;
 });
+
+/** Text that may be repeated in an error message: shaped like a scope name, and never like a key. */
+const SHOWABLE_SCOPE = /^[a-z][a-z0-9_:-]{0,31}$/;
 
 const SORT_COLUMNS: Readonly<Record<SortField, SortColumn>> = {
   [SortField.UNSPECIFIED]: "default",
@@ -106,7 +114,7 @@ const listSchema = z.object({
   create_time: timeRange,
   last_used_time: timeRange,
   expire_time: timeRange,
-  status: z.number().pipe(statusFilter),
+  status: statusFilter,
   sort_by: z
     .number()
     .refine((value) => value in SORT_COLUMNS, "must be one of the SORT_FIELD_* values")
@@ -168,17 +176,24 @@ export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonl
       .array(
         z.string().superRefine((scope, ctx) => {
           if (!isScope(scope)) {
-            ctx.addIssue({
-              code: "custom",
-              message: `unknown scope "${scope.slice(0, 32)}"; known scopes: ${ALL_SCOPES.join(", ")}`,
-            });
+            // Only scope-shaped text is repeated back: a key pasted here must not reappear in the error.
+            const shown = SHOWABLE_SCOPE.test(scope) && !LOOKS_LIKE_A_KEY.test(scope) ? ` "${scope}"` : "";
+            ctx.addIssue({ code: "custom", message: `unknown scope${shown}; known scopes: ${ALL_SCOPES.join(", ")}` });
           } else if (!callerScopes.includes(scope)) {
             ctx.addIssue({ code: "custom", message: `"${scope}" is not held by your key; a key can only grant scopes it has` });
           }
         }),
       )
-      .max(ALL_SCOPES.length * 2, "lists too many scopes")
-      .transform((scopes) => (scopes.length === 0 ? [...callerScopes] : [...new Set(scopes)])),
+      .max(ALL_SCOPES.length, `lists more scopes than exist (${ALL_SCOPES.join(", ")})`)
+      .superRefine((scopes, ctx) => {
+        scopes.forEach((scope, index) => {
+          const first = scopes.indexOf(scope);
+          if (first !== index && isScope(scope)) {
+            ctx.addIssue({ code: "custom", path: [index], message: `"${scope}" is listed more than once (also scopes[${first}])` });
+          }
+        });
+      })
+      .transform((scopes) => (scopes.length === 0 ? [...callerScopes] : scopes)),
   });
   return parse(schema, { name: req.name, expire_time: req.expireTime, scopes: req.scopes });
 }
