@@ -67,7 +67,9 @@ export class ApiKeyStore {
    * TTL indexes (FerretDB answers 238 NotImplemented) gets a plain index and the service's own purge job.
    */
   async ensureIndexes(): Promise<void> {
-    await this.#keys.createIndexes(LIST_INDEXES.map((index) => ({ ...index })));
+    // One index per command: FerretDB v1.24.2 panics and drops the connection when one createIndexes
+    // names two or more indexes that all exist already, i.e. on every start after the first.
+    for (const index of LIST_INDEXES) await this.#keys.createIndex(index.key, { name: index.name });
     try {
       await this.#keys.createIndex({ purge_time: 1 }, { name: "purge_time_ttl", expireAfterSeconds: 0 });
       this.#ttlIndex = true;
