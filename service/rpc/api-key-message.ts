@@ -2,9 +2,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeySchema, InactiveReason, Status, type ApiKey } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { keyStateAt, type KeyRecord } from "../store/key-record.js";
+import { keyStateAt, MAX_TIMESTAMP_MS, type KeyRecord } from "../store/key-record.js";
 
-const optionalTime = (time: Date | null | undefined) => (time ? timestampFromDate(time) : undefined);
+// A stored time beyond the Timestamp range (data written before purge times were capped) is shown as
+// the range's end: one such key must not make every JSON answer that lists it fail to encode.
+const toTimestamp = (time: Date) => timestampFromDate(time.getTime() > MAX_TIMESTAMP_MS ? new Date(MAX_TIMESTAMP_MS) : time);
+const optionalTime = (time: Date | null | undefined) => (time ? toTimestamp(time) : undefined);
 
 /**
  * The public view of a key at `now`. `pendingLastUse` is a use this instance has seen but not yet
@@ -21,7 +24,7 @@ export function toApiKey(record: KeyRecord, now: Date, pendingLastUse?: Date): A
     name: record.name,
     companyId: record.company_id,
     scopes: record.scopes,
-    createTime: timestampFromDate(record.create_time),
+    createTime: toTimestamp(record.create_time),
     lastUsedTime: optionalTime(lastUsed),
     expireTime: optionalTime(record.expire_time),
     revokeTime: optionalTime(record.revoke_time),

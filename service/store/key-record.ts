@@ -34,9 +34,14 @@ export function keyStateAt(record: Pick<KeyRecord, "revoke_time" | "expire_time"
   return "active";
 }
 
+/** The last instant a google.protobuf.Timestamp can carry (9999-12-31T23:59:59.999Z, in milliseconds). */
+export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * When an inactive key may be purged: a retention period after it became inactive (revoked or expired,
- * whichever came first). Null while the key may still be active for an unknown time.
+ * whichever came first), but never past the end of the Timestamp range (a key expiring on 9999-12-31
+ * would otherwise get a purge time no API response can carry). Null while the key may still be active
+ * for an unknown time.
  */
 export function purgeTimeOf(
   record: Pick<KeyRecord, "revoke_time" | "expire_time">,
@@ -45,5 +50,5 @@ export function purgeTimeOf(
   const inactiveSince = [record.revoke_time, record.expire_time]
     .filter((time): time is Date => time !== null)
     .reduce<number | null>((earliest, time) => Math.min(earliest ?? Infinity, time.getTime()), null);
-  return inactiveSince === null ? null : new Date(inactiveSince + retentionMs);
+  return inactiveSince === null ? null : new Date(Math.min(inactiveSince + retentionMs, MAX_TIMESTAMP_MS));
 }
