@@ -4,7 +4,10 @@ import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InactiveReason, Status, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { MAX_TIMESTAMP_MS } from "../../service/store/key-record.js";
+import { postConnectJson } from "../support/clients.js";
 import { createTestClock } from "../support/clock.js";
+import { seedKeys } from "../support/seed.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { expectRejected } from "../support/rejections.js";
 
@@ -98,5 +101,28 @@ describe("expiry is exact, against the service clock", () => {
     expect(listed.apiKeys).toHaveLength(0);
     expect(listed.totalSize).toBe(0);
     clock.set(T0);
+  });
+});
+
+describe("the far end of the Timestamp range", () => {
+  it("a key expiring on 9999-12-31 is generated, listed and verified over JSON (its purge time stays representable)", async () => {
+    clock.set(T0);
+    const generated = await postConnectJson(h.service.url, "Generate", { name: "Practically forever", expireTime: "9999-12-31T23:59:59Z" }, h.service.adminKey);
+    expect(generated.status, JSON.stringify(generated.body)).toBe(200);
+    expect(generated.body.apiKey.expireTime).toBe("9999-12-31T23:59:59Z");
+    expect(generated.body.apiKey.purgeTime).toBe("9999-12-31T23:59:59.999Z");
+    const listed = await postConnectJson(h.service.url, "List", { nameContains: "practically" }, h.service.adminKey);
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.apiKeys).toHaveLength(1);
+    const verified = await postConnectJson(h.service.url, "Verify", { key: generated.body.secret });
+    expect(verified.body).toMatchObject({ valid: true, code: "VERIFY_CODE_VALID" });
+  });
+
+  it("a stored time beyond the range (older data) does not break the JSON list", async () => {
+    const [seeded] = await seedKeys(h.db.keys, [{ name: "Legacy far purge", createTime: new Date(T0), expireTime: new Date(MAX_TIMESTAMP_MS - 1) }]);
+    await h.db.keys.updateOne({ _id: seeded!.id }, { $set: { purge_time: new Date(MAX_TIMESTAMP_MS + 40 * 86_400_000) } });
+    const listed = await postConnectJson(h.service.url, "List", { nameContains: "legacy far" }, h.service.adminKey);
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.apiKeys[0].purgeTime).toBe("9999-12-31T23:59:59.999Z");
   });
 });
