@@ -1,0 +1,98 @@
+/**
+ * Service errors as messages an operator can act on. Every failure of a call becomes a Problem: what
+ * kind it is (so the dashboard knows whether to retry, ask for another key, or show it in a field)
+ * and a sentence that says what happened and what to do.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** What went wrong, as far as the dashboard's reaction is concerned. */
+export type ProblemKind =
+  | "unreachable" // no answer: connection refused, reset, timed out
+  | "unavailable" // the service answers but cannot serve (its database is down)
+  | "unauthenticated" // the operator's key was refused
+  | "permission" // the key lacks a scope
+  | "invalid" // bad input; `field` names it
+  | "not-found"
+  | "cancelled" // the dashboard itself aborted the call
+  | "internal";
+
+/** A failed call, explained. */
+export interface Problem {
+  readonly kind: ProblemKind;
+  /** One or two sentences for the operator. */
+  readonly message: string;
+  /** The request field at fault (proto spelling, e.g. "name"), for bad input. */
+  readonly field?: string;
+  /** True when trying the same call later may succeed (the dashboard retries with backoff). */
+  readonly retryable: boolean;
+}
+
+/** Which call failed: field names and advice depend on it. */
+export type CallName = "list" | "generate" | "revoke" | "whoami";
+
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  id_contains: "Key identifier filter",
+  name_contains: "Name / Purpose filter",
+  create_time: "Created at filter",
+  last_used_time: "Last used at filter",
+  status: "Status filter",
+  page_token: "Page",
+  page_size: "Page size",
+  id: "Key Identifier",
+  name: "Name / Purpose",
+};
+
+function fieldLabel(field: string, call: CallName): string {
+  const root = field.split(/[.[]/)[0] ?? field;
+  if (root === "expire_time") return call === "generate" ? "Expired At" : "Expiration date filter";
+  return FIELD_LABELS[root] ?? field;
+}
+
+function networkCode(error: ConnectError): string | undefined {
+  const cause = error.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = cause?.code ?? cause?.cause?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Explains a failed call to `baseUrl`. */
+export function describeProblem(thrown: unknown, call: CallName, baseUrl: string): Problem {
+  const error = ConnectError.from(thrown);
+  const raw = error.rawMessage;
+  switch (error.code) {
+    case Code.Canceled:
+      return { kind: "cancelled", message: "Cancelled.", retryable: false };
+    case Code.Unavailable: {
+      const net = networkCode(error) ?? /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN)\b/.exec(raw)?.[1];
+      if (net === "ECONNREFUSED") {
+        return {
+          kind: "unreachable",
+          message: `Cannot reach the service at ${baseUrl} (connection refused). Is it running? \`npm start\` starts it.`,
+          retryable: true,
+        };
+      }
+      if (net) return { kind: "unreachable", message: `Cannot reach the service at ${baseUrl} (${net}).`, retryable: true };
+      return { kind: "unavailable", message: `The service is unavailable: ${raw}.`, retryable: true };
+    }
+    case Code.DeadlineExceeded:
+      return { kind: "unreachable", message: `The service at ${baseUrl} did not answer in time.`, retryable: true };
+    case Code.Unknown:
+      return { kind: "unreachable", message: `Lost the connection to ${baseUrl}: ${raw}.`, retryable: true };
+    case Code.Unauthenticated:
+      return { kind: "unauthenticated", message: `The service refused this dashboard's key: ${raw}.`, retryable: false };
+    case Code.PermissionDenied:
+      return { kind: "permission", message: `Not allowed: ${raw}. Use a key that has it.`, retryable: false };
+    case Code.InvalidArgument: {
+      const match = /^([A-Za-z_][\w.[\]]*): (.+)$/s.exec(raw);
+      if (!match) return { kind: "invalid", message: `${raw}.`, retryable: false };
+      return { kind: "invalid", field: match[1]!, message: `${fieldLabel(match[1]!, call)} ${match[2]!}.`, retryable: false };
+    }
+    case Code.NotFound:
+      return { kind: "not-found", message: `${raw.charAt(0).toUpperCase()}${raw.slice(1)}.`, retryable: false };
+    default:
+      return {
+        kind: "internal",
+        message: `The service failed (${Code[error.code] ?? error.code}: ${raw}). Try again; if it persists, check the service log.`,
+        retryable: false,
+      };
+  }
+}

@@ -1,0 +1,55 @@
+/** Every key the dashboard answers, by screen: the single source of the help bar and the help overlay. */
+
+/** One key and what it does. */
+export interface KeyBinding {
+  readonly keys: string;
+  readonly action: string;
+}
+
+/** The list's keys, most used first (the help bar shows as many as fit). */
+export const LIST_BINDINGS: readonly KeyBinding[] = [
+  { keys: "?", action: "help" },
+  { keys: "g", action: "generate" },
+  { keys: "r", action: "revoke" },
+  { keys: "f", action: "filter" },
+  { keys: "x", action: "clear filters" },
+  { keys: "1-5", action: "sort" },
+  { keys: "↑↓", action: "move" },
+  { keys: "PgUp/PgDn", action: "page" },
+  { keys: "q", action: "quit" },
+];
+
+/** The help overlay's sections. */
+export const HELP_SECTIONS: readonly { readonly title: string; readonly bindings: readonly KeyBinding[] }[] = [
+  {
+    title: "List",
+    bindings: [
+      { keys: "↑ ↓  j k", action: "select a key (past the last row: next page)" },
+      { keys: "PgDn PgUp  → ←  n p", action: "next / previous page (pages come from the service)" },
+      { keys: "Home", action: "first page" },
+      { keys: "Ctrl+R", action: "refresh now (also retries a lost connection)" },
+      { keys: "q  Ctrl+C", action: "quit" },
+    ],
+  },
+  {
+    title: "Sort (the same key again reverses)",
+    bindings: [
+      { keys: "1", action: "Name / Purpose, A–Z / Z–A" },
+      { keys: "2", action: "Created at, earliest / latest first" },
+      { keys: "3", action: "Last used at, earliest / latest first (never used last)" },
+      { keys: "4", action: "Expiration date, earliest / latest first (never expiring last)" },
+      { keys: "5", action: "Status, Active / Inactive first" },
+      { keys: "0", action: "back to newest first" },
+    ],
+  },
+  {
+    title: "Keys and filters",
+    bindings: [
+      { keys: "g", action: "Generate Key (Name / Purpose, optional Expired At)" },
+      { keys: "r", action: "revoke the selected key (asks first)" },
+      { keys: "f  /", action: "filters: Tab/↑↓ between fields, Enter/Esc back to the list" },
+      { keys: "x", action: "clear every filter" },
+      { keys: "?  Esc", action: "this help / close it" },
+    ],
+  },
+];
