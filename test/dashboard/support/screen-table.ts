@@ -1,0 +1,46 @@
+/**
+ * Reads the key table back from a rendered screen (plain text), using the same column layout the
+ * dashboard used, so tests can assert on cells ("Last used at is empty") instead of on substrings.
+ */
+import { COLUMN_GAP, GUTTER_WIDTH, tableLayout } from "../../../tui/components/table-layout.js";
+
+/** One table row as shown. */
+export interface ScreenRow {
+  readonly isSelected: boolean;
+  readonly id: string;
+  readonly name: string;
+  readonly created: string;
+  readonly lastUsed: string;
+  readonly expires: string;
+  readonly status: string;
+  readonly actions: string;
+}
+
+/** The header line and the rows of the table on `screen`, rendered `width` columns wide. */
+export function readTable(screen: string, width: number): { readonly header: string; readonly rows: ScreenRow[] } {
+  const lines = screen.split("\n");
+  const headerIndex = lines.findIndex((line) => line.includes("Key Identifier"));
+  if (headerIndex < 0) return { header: "", rows: [] };
+  const layout = tableLayout(width);
+  const rows: ScreenRow[] = [];
+  for (const line of lines.slice(headerIndex + 1)) {
+    if (!/^[› ] key_[0-9a-f]{12}/.test(line)) break;
+    const cells: Record<string, string> = {};
+    let offset = GUTTER_WIDTH;
+    for (const column of layout.columns) {
+      cells[column.id] = line.slice(offset, offset + column.width).trim();
+      offset += column.width + COLUMN_GAP;
+    }
+    rows.push({
+      isSelected: line.startsWith("›"),
+      id: cells.id!,
+      name: cells.name!,
+      created: cells.created!,
+      lastUsed: cells.lastUsed!,
+      expires: cells.expires!,
+      status: cells.status!,
+      actions: cells.actions!,
+    });
+  }
+  return { header: lines[headerIndex]!, rows };
+}
