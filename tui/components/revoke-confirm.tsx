@@ -55,15 +55,22 @@ export function RevokeConfirm({ client, baseUrl, target, ownKeyId, onClose }: Re
         </Text>{" "}
         <Text bold>“{target.name}”</Text>?
       </Text>
-      <Text wrap="truncate-end" color={isOwn ? "yellow" : undefined}>
-        {isOwn
-          ? "This is the key this dashboard is using: you will be signed out. It cannot be undone."
-          : "It stops working everywhere at once and cannot be recovered."}
-      </Text>
+      {state.step === "confirming" && state.error ? (
+        // The last attempt failed: say why where the consequence was (it was read already).
+        <Text wrap="truncate-end" color="red">
+          ✖ {state.error}
+        </Text>
+      ) : (
+        <Text wrap="truncate-end" color={isOwn ? "yellow" : undefined}>
+          {isOwn
+            ? "This is the key this dashboard is using: you will be signed out. It cannot be undone."
+            : "It stops working everywhere at once and cannot be recovered."}
+        </Text>
+      )}
       {state.step === "confirming" ? (
         <Text wrap="truncate-end">
-          {state.error ? <Text color="red">✖ {state.error} </Text> : null}
-          Revoke it? <Text dimColor>(y revoke · n/Esc/Enter cancel)</Text>{" "}
+          {state.error ? "Try again? " : "Revoke it? "}
+          <Text dimColor>(y revoke · n/Esc/Enter cancel)</Text>{" "}
           <ConfirmInput defaultChoice="cancel" onConfirm={() => dispatch({ type: "confirm" })} onCancel={() => onClose()} />
         </Text>
       ) : (
