@@ -25,6 +25,11 @@ process.env.LINES = String(SCREEN_HEIGHT);
 /** Fast timing for tests: short debounce, quick retries, no background refresh unless asked. */
 export const TEST_TIMING: ListTiming = { debounceMs: 60, refreshMs: 0, retryInitialMs: 100, retryMaxMs: 400 };
 
+/** Text without line breaks, box borders or runs of spaces, so a sentence Ink wrapped still matches. */
+export function flatten(text: string): string {
+  return text.replace(/[│╭╮╰╯─]/g, " ").replace(/\s+/g, " ").trim();
+}
+
 /** The two details lines under the list footer, joined as the sentence they wrap. */
 export function detailsOf(screen: string): string {
   const lines = screen.split("\n");
@@ -36,11 +41,13 @@ export function detailsOf(screen: string): string {
 export interface DashboardUnderTest {
   /** The current screen, without colours. */
   screen(): string;
+  /** The current screen as one line of words: wrapped sentences and boxed text read whole. */
+  text(): string;
   /** Every screen drawn so far, without colours. */
   screens(): string[];
   /** Writes one key (or a string typed at once) to the dashboard's stdin. */
   press(...keys: string[]): Promise<void>;
-  /** Waits until the screen satisfies `check` (a substring or a predicate) and returns it. */
+  /** Waits until the screen satisfies `check` (a substring, matched across wrapped lines; a pattern; a predicate) and returns it. */
   waitFor(check: string | RegExp | ((screen: string) => boolean), what?: string, timeoutMs?: number): Promise<string>;
   /** The table currently shown. */
   table(): ScreenRow[];
@@ -79,8 +86,12 @@ export function renderDashboard(options: {
   const screen = () => stripVTControlCharacters(instance.lastFrame() ?? "");
   const dashboard: DashboardUnderTest = {
     screen,
+    text: () => flatten(screen()),
     screens: () => instance.frames.map((frame) => stripVTControlCharacters(frame)),
     async press(...keys) {
+      // A screen that just appeared subscribes to input in an effect that runs after it is drawn:
+      // give it that moment, as a person's reaction time would.
+      await new Promise((resolve) => setTimeout(resolve, 30));
       for (const key of keys) {
         instance.stdin.write(key);
         // One event per write: Ink reads a chunk of several keys as typed text.
@@ -89,7 +100,7 @@ export function renderDashboard(options: {
     },
     async waitFor(check, what, timeoutMs = 10_000) {
       const matches = (text: string) =>
-        typeof check === "string" ? text.includes(check) : check instanceof RegExp ? check.test(text) : check(text);
+        typeof check === "string" ? flatten(text).includes(flatten(check)) : check instanceof RegExp ? check.test(text) : check(text);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = screen();

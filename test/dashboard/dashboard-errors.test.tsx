@@ -1,0 +1,143 @@
+// When things go wrong the dashboard says what happened and what to do, never crashes, and recovers:
+// the service stops mid-session and comes back (same database, same port), a key without a scope, a
+// refused key (back to the masked key prompt), no key at all.
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { keyIdOf } from "../../service/keys/key-format.js";
+import { startHarness, type Harness } from "../support/harness.js";
+import { startTestService, type TestService } from "../support/service.js";
+import { KEYS } from "./support/keys.js";
+import { renderDashboard, type DashboardUnderTest } from "./support/render-dashboard.js";
+
+let ui: DashboardUnderTest | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(() => {
+  ui?.unmount();
+  ui = undefined;
+});
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function harness(label: string): Promise<Harness> {
+  const h = await startHarness(label);
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+describe("the service stops mid-session", () => {
+  it("says it cannot reach the service, keeps the last page, keeps working, and reconnects when it is back", async () => {
+    const h = await harness("dashboard_outage");
+    const { apiKey: zapier } = await h.admin.generate({ name: "Zapier_Main" });
+    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    await ui.waitFor((screen) => screen.includes("Connected to") && screen.includes(zapier!.id), "the list");
+
+    await h.service.stop();
+    await ui.press(KEYS.ctrlR); // or the periodic refresh: the next call finds the service gone
+    const down = await ui.waitFor("Cannot reach the service at");
+    expect(ui.text()).toContain(`Cannot reach the service at ${h.service.url} (connection refused). Is it running? \`npm start\` starts it.`);
+    expect(down).toMatch(/○ Not connected · http:\/\/127\.0\.0\.1:\d+ · retrying/);
+    expect(down).toContain(zapier!.id); // the last page stays on screen
+
+    // Actions fail with the same explanation, in place, and the dashboard stays usable.
+    await ui.press("g");
+    await ui.waitFor("Expired At (optional)");
+    await ui.press("During_Outage", KEYS.tab, KEYS.enter);
+    await ui.waitFor("✖ Cannot reach the service at");
+    await ui.press(KEYS.escape);
+    // (While the service is unreachable, that explanation keeps the message line.)
+    await ui.waitFor((screen) => !screen.includes("Generate API Key") && screen.includes("Key Identifier"), "the list again");
+    await ui.press("r");
+    await ui.waitFor(`Revoke ${zapier!.id} “Zapier_Main”?`);
+    await ui.press("y");
+    await ui.waitFor((screen) => screen.includes("│ ✖ Cannot reach the service") && screen.includes("Try again?"), "the revoke error in the prompt");
+    await ui.press("n");
+    await ui.waitFor((screen) => !screen.includes("Try again?"), "the prompt closed");
+
+    // Another instance comes up on the same database and port: the dashboard finds it by itself.
+    const back: TestService = await startTestService({ database: h.database, env: { PORT: String(h.service.port) } });
+    cleanups.push(() => back.stop());
+    const again = await ui.waitFor("● Connected to", "the reconnection", 20_000);
+    expect(again).not.toContain("Cannot reach");
+    expect(again).toContain(zapier!.id);
+    // Nothing was created or revoked while it was down.
+    const listed = await h.connect(h.service.adminKey).list({});
+    expect(listed.apiKeys.map((key) => key.name)).not.toContain("During_Outage");
+    expect(listed.apiKeys.find((key) => key.id === zapier!.id)?.revokeTime).toBeUndefined();
+  });
+});
+
+describe("keys that cannot do everything", () => {
+  it("a read-only key lists keys, and Generate and Revoke say which scope is missing", async () => {
+    const h = await harness("dashboard_readonly");
+    const { secret, apiKey } = await h.admin.generate({ name: "Read_Only_Operator", scopes: ["keys:read"] });
+    ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret });
+    await ui.waitFor(`Connected to ${h.service.url} as ${apiKey!.id}`);
+    await ui.press("g");
+    await ui.waitFor("Expired At (optional)");
+    await ui.press("Not_Allowed", KEYS.tab, KEYS.enter);
+    await ui.waitFor(`✖ Not allowed: the key ${apiKey!.id} lacks the scope "keys:write", which Generate needs.`);
+    await ui.press(KEYS.escape);
+    await ui.waitFor("Generate cancelled");
+    await ui.press("r");
+    await ui.waitFor("Revoke it?");
+    await ui.press("y");
+    await ui.waitFor(`lacks the scope "keys:write", which Revoke needs`);
+    await ui.press(KEYS.escape);
+    expect((await h.admin.list({})).totalSize).toBe(2);
+  });
+
+  it("a key that cannot list keys goes back to the key prompt with the reason", async () => {
+    const h = await harness("dashboard_writeonly");
+    const { secret, apiKey } = await h.admin.generate({ name: "Write_Only", scopes: ["keys:write"] });
+    ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret });
+    const prompt = await ui.waitFor("Paste an operator key");
+    expect(ui.text()).toContain(`lacks the scope "keys:read", which List needs. Use a key that has it. (${apiKey!.id}, from TOKENIZER_API_KEY)`);
+  });
+});
+
+describe("the key prompt", () => {
+  it("without a key, asks for one (masked) and says where to get one; a revoked key is refused with the reason", async () => {
+    const h = await harness("dashboard_login");
+    const { secret, apiKey } = await h.admin.generate({ name: "Soon_Revoked" });
+    await h.admin.revoke({ id: apiKey!.id });
+
+    ui = renderDashboard({ baseUrl: h.service.url });
+    const prompt = await ui.waitFor("Paste an operator key");
+    expect(ui.text()).toContain(`No API key is configured for ${h.service.url}.`);
+    expect(prompt).toContain("/srv/tokenizer/data/admin.key");
+    expect(prompt).toContain("npm run bootstrap -- --company <id> --name <label>");
+    expect(prompt).toContain("TOKENIZER_API_KEY");
+
+    // Not a key at all: said at once, without a call.
+    await ui.press("tek_short", KEYS.enter);
+    await ui.waitFor("That is not an API key of this service: keys start with tek_ and are 40 characters long.");
+
+    // A revoked key: masked while typed, then refused by the service with the reason.
+    await ui.press(secret);
+    const masked = await ui.waitFor("****************************************");
+    expect(masked).not.toContain(secret);
+    await ui.press(KEYS.enter);
+    await ui.waitFor(`The service refused this dashboard's key: the bearer key has been revoked; ask an administrator for a new key. (${apiKey!.id}, from the prompt)`);
+
+    // The admin key works: the dashboard opens, connected as its identifier only.
+    await ui.press(h.service.adminKey);
+    await ui.press(KEYS.enter);
+    const list = await ui.waitFor(`Connected to ${h.service.url} as ${keyIdOf(h.service.adminKey)}`);
+    expect(ui.screens().some((screen) => screen.includes(h.service.adminKey) || screen.includes(secret))).toBe(false);
+    expect(list).toContain(apiKey!.id);
+  });
+
+  it("after revoking its own key the dashboard signs out to the prompt", async () => {
+    const h = await harness("dashboard_self_revoke");
+    const { secret, apiKey } = await h.admin.generate({ name: "Operator_Self" });
+    ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret, source: "admin.key" });
+    await ui.waitFor(`as ${apiKey!.id}`);
+    // Newest first: the operator's own key is the selected first row.
+    await ui.waitFor(() => ui!.table()[0]?.id === apiKey!.id && ui!.table()[0]!.isSelected, "own key selected");
+    await ui.press("r");
+    await ui.waitFor("you will be signed out");
+    await ui.press("y");
+    await ui.waitFor(`The service refused this dashboard's key: the bearer key has been revoked`);
+    expect(ui.text()).toContain("from the admin.key file");
+  });
+});
