@@ -51,6 +51,8 @@ export interface ListState {
   readonly cursor: number;
   readonly placeCursor: CursorPlacement;
   readonly rows: readonly KeyRow[];
+  /** The page `rows` belong to (pageIndex moves ahead while the next page loads). */
+  readonly rowsPageIndex: number;
   readonly nextPageToken: string;
   readonly totalSize: number;
   /** True until the first page arrived. */
@@ -107,6 +109,7 @@ export function initialListState(pageSize: number): ListState {
     cursor: 0,
     placeCursor: "first",
     rows: [],
+    rowsPageIndex: 0,
     nextPageToken: "",
     totalSize: 0,
     isFirstLoad: true,
@@ -224,6 +227,7 @@ export function listReducer(state: ListState, action: ListAction): ListState {
       return {
         ...state,
         rows,
+        rowsPageIndex: state.pageIndex,
         nextPageToken: action.page.nextPageToken,
         totalSize: action.page.totalSize,
         cursor: placeCursor(rows, state.placeCursor, state.cursor),
@@ -268,6 +272,6 @@ export function selectedRow(state: ListState): KeyRow | undefined {
 /** "1–22 of 2,345" for the current page. */
 export function pagePosition(state: ListState): { readonly first: number; readonly last: number; readonly total: number; readonly page: number } {
   // Keyset pages all have pageSize rows except the last, so the offset is exact while the size stays the same.
-  const first = state.rows.length === 0 ? 0 : state.pageIndex * state.pageSize + 1;
-  return { first, last: first === 0 ? 0 : first + state.rows.length - 1, total: state.totalSize, page: state.pageIndex + 1 };
+  const first = state.rows.length === 0 ? 0 : state.rowsPageIndex * state.pageSize + 1;
+  return { first, last: first === 0 ? 0 : first + state.rows.length - 1, total: state.totalSize, page: state.rowsPageIndex + 1 };
 }
