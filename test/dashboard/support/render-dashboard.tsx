@@ -10,7 +10,7 @@ import type { Clipboard } from "../../../tui/clipboard.js";
 import { createDashboardTransport } from "../../../tui/client/transport.js";
 import type { DiscoveredKey } from "../../../tui/config.js";
 import type { ListTiming } from "../../../tui/hooks/use-key-list.js";
-import { redactSecrets } from "./keys.js";
+import { KEYS, redactSecrets } from "./keys.js";
 import { readTable, type ScreenRow } from "./screen-table.js";
 
 /** ink-testing-library's terminal is 100 columns wide; the rows come from LINES (see below). */
@@ -94,8 +94,9 @@ export function renderDashboard(options: {
       await new Promise((resolve) => setTimeout(resolve, 30));
       for (const key of keys) {
         instance.stdin.write(key);
-        // One event per write: Ink reads a chunk of several keys as typed text.
-        await new Promise((resolve) => setTimeout(resolve, 15));
+        // One event per write: Ink reads a chunk of several keys as typed text. A lone Esc waits
+        // 20 ms for more bytes (Esc then "x" within that is Alt+x), so it gets a longer pause.
+        await new Promise((resolve) => setTimeout(resolve, key === KEYS.escape ? 60 : 15));
       }
     },
     async waitFor(check, what, timeoutMs = 10_000) {
