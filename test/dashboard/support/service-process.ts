@@ -1,0 +1,71 @@
+/**
+ * The service as `npm start` runs it, in embedded mode (its own FerretDB under a fresh DATA_DIR, the
+ * first admin key written to <DATA_DIR>/admin.key), for the terminal test and the screen captures.
+ * Independent of vitest, so `npm run screens` can use it too.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** A running embedded-mode service. */
+export interface EmbeddedService {
+  readonly url: string;
+  readonly dataDir: string;
+  /** The first admin key, read from <DATA_DIR>/admin.key (never print it). */
+  readonly adminKey: string;
+  /** Stops the service (SIGTERM, graceful) and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** Starts `tsx service/main.ts` on a free port with a fresh DATA_DIR and no MONGODB_URI. */
+export async function startEmbeddedService(extraEnv: Record<string, string> = {}, timeoutMs = 90_000): Promise<EmbeddedService> {
+  const dataDir = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...extraEnv };
+  delete env.MONGODB_URI; // embedded mode, as on a fresh machine
+  delete env.API_KEY_PEPPER;
+  const child: ChildProcess = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
+  const exited = once(child, "exit");
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the service did not start in ${timeoutMs} ms: ${err.slice(-500)}`)), timeoutMs);
+      const check = () => {
+        const match = /listening on (\S+)/.exec(out);
+        if (match && out.includes("admin.key")) {
+          clearTimeout(timer);
+          resolveUrl(match[1]!);
+        }
+      };
+      child.stdout!.on("data", check);
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`the service exited before listening: ${err.slice(-500)}`));
+      });
+    });
+    const adminKey = readFileSync(join(dataDir, "admin.key"), "utf8").trim();
+    return { url, dataDir, adminKey, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A real terminal for end-to-end runs: a detached tmux session of a fixed size on a private tmux
+ * server (its own socket, no user config), driven with send-keys and read with capture-pane.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { redactSecrets } from "./keys.js";
+
+/** A tmux session running one command. */
+export interface Terminal {
+  /** Sends tmux key names (Enter, Tab, Escape, Down, C-r, ...), one at a time. */
+  keys(...names: string[]): Promise<void>;
+  /** Types text literally. */
+  type(text: string): Promise<void>;
+  /** The visible screen as plain text, one line per row, trailing spaces removed. */
+  capture(): string;
+  /** Waits until the screen satisfies `check`; failure messages quote the screen with keys redacted. */
+  waitFor(check: string | ((screen: string) => boolean), what?: string, timeoutMs?: number): Promise<string>;
+  resize(width: number, height: number): void;
+  /** The newest tmux paste buffer (where OSC 52 copies land with set-clipboard on), or "". */
+  clipboard(): string;
+  /** True once the command has exited; its exit status then. */
+  exitStatus(): number | undefined;
+  /** Kills the tmux server and everything in it. */
+  close(): void;
+}
+
+/** True when the `tmux` command is available. */
+export function hasTmux(): boolean {
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The shell line that runs `npm run dashboard` for `url`: Node 24 first on PATH, DATA_DIR for admin.key, UTC dates. */
+export function dashboardCommand(url: string, dataDir: string, repoRoot: string): string {
+  const path = `${repoRoot}/node_modules/node/bin:${repoRoot}/node_modules/.bin:${process.env.PATH ?? "/usr/bin:/bin"}`;
+  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts `command` (a shell command line) in a new detached session `width`×`height`. */
+export function openTerminal(command: string, options: { width: number; height: number; cwd: string; env?: NodeJS.ProcessEnv }): Terminal {
+  const socket = `dashboard-e2e-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const tmux = (...args: string[]) =>
+    execFileSync("tmux", ["-L", socket, ...args], { cwd: options.cwd, env: options.env ?? process.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  // The session starts a shell; options are set before the command runs so OSC 52 reaches tmux's buffer.
+  tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", String(options.width), "-y", String(options.height));
+  tmux("set-option", "-g", "set-clipboard", "on");
+  tmux("set-option", "-g", "remain-on-exit", "on");
+  tmux("set-option", "-g", "status", "off");
+  tmux("respawn-pane", "-k", "-t", "e2e", "-c", options.cwd, command);
+
+  const terminal: Terminal = {
+    async keys(...names) {
+      for (const name of names) {
+        tmux("send-keys", "-t", "e2e", name);
+        // Separate reads for separate keys; Escape needs Ink's 20 ms to stand alone.
+        await sleep(name === "Escape" ? 80 : 40);
+      }
+    },
+    async type(text) {
+      tmux("send-keys", "-t", "e2e", "-l", text);
+      await sleep(40);
+    },
+    capture() {
+      return tmux("capture-pane", "-p", "-t", "e2e")
+        .split("\n")
+        .map((line) => line.trimEnd())
+        .join("\n")
+        .replace(/\n+$/, "");
+    },
+    async waitFor(check, what, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const screen = terminal.capture();
+        if (typeof check === "string" ? screen.includes(check) : check(screen)) return screen;
+        if (Date.now() > deadline) {
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? JSON.stringify(String(check))}; the terminal showed:\n${redactSecrets(screen)}`);
+        }
+        await sleep(50);
+      }
+    },
+    resize(width, height) {
+      tmux("resize-window", "-t", "e2e", "-x", String(width), "-y", String(height));
+    },
+    clipboard() {
+      try {
+        return tmux("show-buffer");
+      } catch {
+        return "";
+      }
+    },
+    exitStatus() {
+      const [dead, status] = tmux("list-panes", "-t", "e2e", "-F", "#{pane_dead} #{pane_dead_status}").trim().split(" ");
+      return dead === "1" ? Number(status) : undefined;
+    },
+    close() {
+      try {
+        tmux("kill-server");
+      } catch {
+        // already gone
+      }
+    },
+  };
+  return terminal;
+}

@@ -1,0 +1,104 @@
+// End to end in a real terminal: a freshly started embedded service (as `npm start` on a new machine),
+// `npm run dashboard` in a tmux session that finds <DATA_DIR>/admin.key by itself, driven with
+// send-keys and read with capture-pane: the list, Generate (the key shown once, copied through OSC 52
+// into tmux's buffer), Revoke, an 80×24 terminal, help, quit.
+import { createClient } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { keyIdOf } from "../../service/keys/key-format.js";
+import { createDashboardTransport } from "../../tui/client/transport.js";
+import { secretsIn } from "./support/keys.js";
+import { readTable } from "./support/screen-table.js";
+import { REPO_ROOT, startEmbeddedService, type EmbeddedService } from "./support/service-process.js";
+import { dashboardCommand, hasTmux, openTerminal, type Terminal } from "./support/terminal.js";
+
+let service: EmbeddedService;
+let terminal: Terminal;
+let adminId: string;
+
+beforeAll(async () => {
+  if (!hasTmux()) throw new Error("this test needs tmux (Debian: apt-get install tmux)");
+  service = await startEmbeddedService({ LAST_USED_FLUSH_INTERVAL_MS: "100" });
+  adminId = keyIdOf(service.adminKey);
+  const admin = createClient(ApiKeyService, createDashboardTransport({ baseUrl: service.url, apiKey: service.adminKey }));
+  await admin.generate({ name: "Zapier_Main" });
+  await admin.generate({ name: "CRM_Integration" });
+  terminal = openTerminal(dashboardCommand(service.url, service.dataDir, REPO_ROOT), { width: 100, height: 30, cwd: REPO_ROOT });
+}, 120_000);
+afterAll(async () => {
+  terminal?.close();
+  await service?.stop();
+});
+
+const lines = (screen: string) => screen.split("\n");
+
+describe("npm run dashboard in tmux", () => {
+  it("logs in with the embedded service's admin.key and shows the list, within 100×30", async () => {
+    const screen = await terminal.waitFor(`Connected to ${service.url} as ${adminId} (company default)`, "the connected list", 60_000);
+    expect(screen).toContain("Tokenizer.Estate · API Access");
+    expect(screen).toMatch(/Key Identifier +Name \/ Purpose ↕ +Created at ▼ +Last used at ↕ +Expiration date ↕ +Status ↕ +Actions/);
+    expect(screen).toMatch(/Zapier_Main .* Active +✕ Revoke/);
+    expect(screen).not.toContain(service.adminKey);
+    expect(lines(screen)[0]).toMatch(/^Tokenizer\.Estate · API Access +\[g\] Generate Key$/);
+    expect(lines(screen).every((line) => line.length <= 100)).toBe(true);
+  });
+
+  it("generates a key: shown once, copied via OSC 52, then only its identifier", async () => {
+    await terminal.keys("g");
+    await terminal.waitFor("Expired At (optional)");
+    await terminal.type("Analytics_Export");
+    await terminal.keys("Tab");
+    await terminal.type("in 90 days");
+    await terminal.waitFor((screen) => /= \d{4}-\d{2}-\d{2} 23:59 UTC \(in 3 months\)/.test(screen), "the expiry as understood");
+    await terminal.keys("Enter");
+    const shown = await terminal.waitFor("it will not be shown again");
+    const [secret] = secretsIn(shown);
+    expect(secret).toBeDefined();
+    const id = keyIdOf(secret!);
+    expect(shown).toContain(`Generated ${id} · Analytics_Export · expires`);
+
+    await terminal.keys("c");
+    await terminal.waitFor("Sent to the clipboard");
+    await expect.poll(() => terminal.clipboard() === secret, { timeout: 5_000 }).toBe(true);
+
+    await terminal.keys("Enter");
+    await terminal.waitFor(`Generated ${id} “Analytics_Export”`);
+    const list = await terminal.waitFor((screen) => readTable(screen, 100).rows.some((candidate) => candidate.id === id), "the new row");
+    expect(list).not.toMatch(/tek_/);
+    const row = readTable(list, 100).rows.find((candidate) => candidate.id === id);
+    expect(row).toMatchObject({ isSelected: true, name: "Analytics_Export", lastUsed: "", status: "Active" });
+    // The key on screen was the real one.
+    const anyone = createClient(ApiKeyService, createDashboardTransport({ baseUrl: service.url, apiKey: "unused" }));
+    expect((await anyone.verify({ key: secret! })).code).toBe(VerifyCode.VALID);
+  });
+
+  it("revokes the selected key after a confirmation that names it", async () => {
+    await terminal.keys("r");
+    const prompt = await terminal.waitFor("Revoke it?");
+    expect(prompt).toMatch(/Revoke key_[0-9a-f]{12} “Analytics_Export”\?/);
+    await terminal.keys("y");
+    await terminal.waitFor((screen) => /› key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
+  });
+
+  it("fits 80×24: short headers, every line within 80 columns, status and help visible", async () => {
+    terminal.resize(80, 24);
+    const screen = await terminal.waitFor((text) => /Key Identifier +Name ↕ +Created ▼/.test(text), "the compact layout");
+    const rows = lines(screen);
+    expect(rows.length).toBeLessThanOrEqual(24);
+    expect(rows.every((line) => line.length <= 80)).toBe(true);
+    expect(rows[0]).toMatch(/^Tokenizer\.Estate · API Access +\[g\] Generate Key$/);
+    expect(screen).toContain(`Connected to ${service.url} as ${adminId}`);
+    expect(rows.at(-1)).toMatch(/^\? help +g generate +r revoke/);
+    await terminal.keys("?");
+    const help = await terminal.waitFor("(Esc, ? or q closes)");
+    expect(help).toContain("Generate Key (Name / Purpose, optional Expired At)");
+    expect(lines(help).every((line) => line.length <= 80)).toBe(true);
+    await terminal.keys("Escape");
+    await terminal.waitFor("Key Identifier");
+  });
+
+  it("q quits cleanly", async () => {
+    await terminal.keys("q");
+    await expect.poll(() => terminal.exitStatus(), { timeout: 10_000 }).toBe(0);
+  });
+});
