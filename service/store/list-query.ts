@@ -79,19 +79,23 @@ export function inactiveFilter(now: Date): Filter<KeyRecord> {
   return { $or: [{ revoke_time: { $ne: null } }, { expire_time: { $lte: now } }] };
 }
 
-/** Keys that were usable at `asOf` (including keys revoked since then). */
+/**
+ * Keys that were usable when `asOf` began (including keys revoked since then). A key revoked within
+ * the very millisecond of `asOf` counts as active: the first page may have been read just before that
+ * revocation, and the key must stay where that page placed it.
+ */
 function activeAsOf(asOf: Date): Filter<KeyRecord> {
   return {
     $and: [
-      { $or: [{ revoke_time: null }, { revoke_time: { $gt: asOf } }] },
+      { $or: [{ revoke_time: null }, { revoke_time: { $gte: asOf } }] },
       { $or: [{ expire_time: null }, { expire_time: { $gt: asOf } }] },
     ],
   };
 }
 
-/** Keys that were revoked or expired at `asOf`: exactly the keys `activeAsOf` leaves out. */
+/** Keys that were revoked before `asOf` or expired at it: exactly the keys `activeAsOf` leaves out. */
 function inactiveAsOf(asOf: Date): Filter<KeyRecord> {
-  return { $or: [{ revoke_time: { $lte: asOf } }, { expire_time: { $lte: asOf } }] };
+  return { $or: [{ revoke_time: { $lt: asOf } }, { expire_time: { $lte: asOf } }] };
 }
 
 function rangeFilter(field: "create_time" | "last_used_time" | "expire_time", range: TimeRange | undefined) {
