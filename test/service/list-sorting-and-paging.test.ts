@@ -297,4 +297,39 @@ describe("paging while keys are added and revoked", () => {
       await p.db.keys.deleteMany({ company_id: companyId });
     }
   });
+
+  it("with writers running at the same time (not between pages), no key is lost or repeated; page_size 0 means 50", async () => {
+    const companyId = "paging-live";
+    const start = clock.ms;
+    const paging = p.connect((await addCompany(p.service, companyId, new Date(start))).key);
+    const seeded = await seedKeys(
+      p.db.keys,
+      Array.from({ length: 70 }, (_, i) => ({ companyId, name: `Live ${String(i).padStart(2, "0")}`, createTime: new Date(start - (i + 1) * 60_000) })),
+    );
+    const firstPage = await paging.list({});
+    expect(firstPage.apiKeys).toHaveLength(50);
+    expect(firstPage.totalSize).toBe(71);
+
+    const victims = seeded.map((key) => key.id);
+    for (const request of [{ sortBy: SortField.NAME }, { sortBy: SortField.STATUS }, {}] as ListFilters[]) {
+      // A bounded burst of writes racing the reader (an unbounded one could outpace it at the end of the list).
+      let writes = 0;
+      const writer = (async () => {
+        for (let i = 0; i < 12; i++) {
+          await paging.generate({ name: `Live added ${i}` });
+          const victim = victims.splice((i * 13) % victims.length, 1)[0];
+          if (victim) await paging.revoke({ id: victim });
+          writes++;
+        }
+      })();
+      const all = await listAll(paging, request, 5, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // let the writer in
+      }).finally(() => writer);
+      await writer;
+      expect(writes).toBe(12);
+      expect(new Set(all.ids).size, `no key listed twice (${JSON.stringify(request)})`).toBe(all.ids.length);
+      for (const key of seeded) expect(all.ids, "every key present at the start is listed").toContain(key.id);
+    }
+    await p.db.keys.deleteMany({ company_id: companyId });
+  });
 });
