@@ -46,6 +46,7 @@ describe("the embedded database across a restart", () => {
     expect(adminKey).toMatch(/^tek_[0-9A-Za-z]{36}$/);
     const out = first.stdout();
     expect(out).toContain("First admin key for company \"default\"");
+    expect(/^ {4}(tek_[0-9A-Za-z]+)$/m.exec(out)?.[1], "the key printed on stdout").toBe(adminKey);
     expect(occurrences(out, adminKey)).toBe(1); // printed once, in the banner, never in a log line
     expect(out).toContain(`Also written to ${keyFile}`);
 
