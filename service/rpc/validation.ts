@@ -73,12 +73,16 @@ const searchText = z
     (text) => !LOOKS_LIKE_A_KEY.test(text),
     "looks like an API key: never paste a key into a search; search for its Key Identifier (key_...) instead",
   )
-  .transform((text) => text.trim());
+  // Composed (NFC) like stored names, so "é" typed as e + combining accent still finds "é".
+  .transform((text) => text.normalize("NFC").trim());
 
-/** Name / Purpose: trimmed, required, bounded, from a readable set of characters, never a key. */
+/**
+ * Name / Purpose: composed to NFC (an accent typed as a combining mark is not a "letter" on its own),
+ * trimmed, required, bounded, from a readable set of characters, never a key.
+ */
 export const nameSchema = z
   .string()
-  .transform((text) => text.trim())
+  .transform((text) => text.normalize("NFC").trim())
   .pipe(
     z
       .string()
