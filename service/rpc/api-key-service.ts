@@ -73,9 +73,7 @@ export function registerApiKeyService(router: ConnectRouter, deps: ApiKeyService
         try {
           after = pageTokens.decode(valid.page_token, query, planSegments(query.sortBy, query.descending, at));
         } catch (error) {
-          if (error instanceof PageTokenError || error instanceof SyntaxError) {
-            throw invalidArgument("page_token", error instanceof PageTokenError ? error.message : "is not a page token of this service");
-          }
+          if (error instanceof PageTokenError) throw invalidArgument("page_token", error.message);
           throw error;
         }
       }
