@@ -67,6 +67,12 @@ describe("Generate", () => {
       expect((await h.db.key(apiKey!.id))!.name).toBe(apiKey!.name);
       const unicode = await h.admin.generate({ name: "Ünïcödé ÆØÅ 東京 (CRM) #2" });
       await h.db.keys.deleteOne({ _id: unicode.apiKey!.id });
+      // Typed with combining accents (NFD, as some keyboards and macOS file names produce): stored composed.
+      const decomposed = await h.admin.generate({ name: "Cafe\u0301 export" });
+      const found = await h.admin.list({ nameContains: "CAFE\u0301" });
+      await h.db.keys.deleteOne({ _id: decomposed.apiKey!.id });
+      expect(decomposed.apiKey!.name).toBe("Caf\u00e9 export");
+      expect(found.apiKeys.map((key) => key.id)).toEqual([decomposed.apiKey!.id]);
     } finally {
       await h.db.keys.deleteOne({ _id: apiKey!.id }); // keep the "unchanged" baseline of the other cases
     }
