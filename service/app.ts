@@ -57,6 +57,15 @@ export interface RunningService {
 
 const DAY_MS = 86_400_000;
 const HEALTH_PING_INTERVAL_MS = 2_000;
+/** Keys per last-use bulk write: MongoDB takes big batches; FerretDB deadlocks at 100 updates per command. */
+const MONGODB_FLUSH_BATCH = 1_000;
+const FERRETDB_FLUSH_BATCH = 20;
+
+/** True when the server is FerretDB (its buildInfo says so), whose limits differ from MongoDB's. */
+async function detectFerretDb(client: MongoClient): Promise<boolean> {
+  const info = await client.db("admin").command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === "string";
+}
 
 /** Starts the service described by `config`. */
 export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
@@ -64,14 +73,22 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const now = options.now ?? (() => new Date());
   const dataDir = resolve(config.DATA_DIR);
   const retentionMs = config.INACTIVE_RETENTION_DAYS * DAY_MS;
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  // Each step is bounded, so a database that hangs cannot keep the process from exiting.
+  const stepTimeoutMs = config.SHUTDOWN_TIMEOUT_MS + config.DB_TIMEOUT_MS + 1_000;
   const cleanUp = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "shutdown step failed"));
+    for (const { name, run } of cleanups.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timed out">((done) => (timer = setTimeout(() => done("timed out"), stepTimeoutMs)));
+      const outcome = await Promise.race([run().catch((error: unknown) => logger.warn({ err: error, step: name }, "shutdown step failed")), timedOut]);
+      clearTimeout(timer);
+      if (outcome === "timed out") logger.warn({ step: name, timeoutMs: stepTimeoutMs }, "shutdown step timed out; going on");
+    }
   };
 
   try {
     const embedded = config.MONGODB_URI ? null : await startEmbeddedDatabase(dataDir, logger);
-    if (embedded) cleanups.push(() => embedded.stop());
+    if (embedded) cleanups.push({ name: "embedded database", run: () => embedded.stop() });
     const databaseUri = config.MONGODB_URI ?? embedded!.uri;
 
     const client = new MongoClient(databaseUri, {
@@ -80,7 +97,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       connectTimeoutMS: config.DB_TIMEOUT_MS,
       socketTimeoutMS: config.DB_QUERY_TIMEOUT_MS,
     });
-    cleanups.push(() => client.close());
+    cleanups.push({ name: "database client", run: () => client.close() });
     // A database still starting (a container, a replica set electing) is waited for, briefly.
     await pRetry(() => client.connect(), {
       retries: 5,
@@ -93,7 +110,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const store = new ApiKeyStore(client.db(config.MONGODB_DATABASE), logger);
     await store.ensureIndexes();
 
-    const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse);
+    const isFerretDb = await detectFerretDb(client);
+    const flushBatchSize = config.LAST_USED_FLUSH_BATCH_SIZE ?? (isFerretDb ? FERRETDB_FLUSH_BATCH : MONGODB_FLUSH_BATCH);
+    const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse, flushBatchSize);
     const verifier = new Verifier(
       store,
       pepper,
@@ -124,10 +143,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
     }
     const revocations = await store.watchRevocations((id) => verifier.forget(id));
     lastUse.start();
-    cleanups.push(async () => {
-      await revocations?.close();
-      await Promise.all(jobs.map((job) => job.stop()));
-      await lastUse.stop(); // the last batch of last-use times, before the database closes
+    cleanups.push({
+      name: "background jobs and last-use flush",
+      run: async () => {
+        await revocations?.close();
+        await Promise.all(jobs.map((job) => job.stop()));
+        await lastUse.stop(); // the last batch of last-use times, before the database closes
+      },
     });
 
     const firstAdminKey = await ensureFirstAdminKey(store, pepper, config.BOOTSTRAP_COMPANY, now(), retentionMs);
@@ -151,11 +173,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
       httpRoutes: { "/metrics": metrics.httpRoute },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
+    metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight });
     const address = await server.listen(config.PORT, config.HOST);
-    cleanups.push(() => server.close(config.SHUTDOWN_TIMEOUT_MS));
+    cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    logger.info({ url: `${scheme}://${host}:${address.port}`, database: embedded ? embedded.engine : "external" }, "listening");
+    logger.info({ url: `${scheme}://${host}:${address.port}`, database: embedded ? embedded.engine : "external", ferretdb: isFerretDb, flushBatchSize }, "listening");
 
     let stopping: Promise<void> | undefined;
     return {

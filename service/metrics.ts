@@ -1,12 +1,31 @@
 /**
- * Prometheus metrics (prom-client), served at GET /metrics on the service port. One registry per
- * running service, so several services in one test process do not mix their figures.
+ * Prometheus metrics (prom-client), served at GET /metrics on the service port (the same port as the
+ * RPCs: scrape http://HOST:PORT/metrics). One registry per running service, so several services in one
+ * test process do not mix their figures.
+ *
+ * - apikeys_verify_duration_seconds{code}        Verify latency (the verifier's own time) by result code
+ * - apikeys_verify_cache_lookups_total{result}   cache hits and misses; apikeys_verify_cache_hit_ratio
+ *                                                is hit / (hit + miss) since start, exported directly
+ * - apikeys_last_use_flush_size                  keys written per last-use flush (histogram)
+ * - apikeys_last_use_writes_total{result}        bulk writes (database round trips) of last-use flushes
+ * - apikeys_last_use_flush_failures_total        flushes that failed (their times are kept and retried)
+ * - apikeys_last_use_pending_keys                keys with a use not yet written
+ * - apikeys_rpc_duration_seconds{procedure,code} every RPC, by procedure and code
+ * - apikeys_database_errors_total{source}        database unavailable: in calls ("rpc"), in background jobs
+ * - apikeys_inflight_requests                    HTTP requests being served now
+ * plus Node's default process metrics (process_resident_memory_bytes, event loop lag, GC, ...).
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { LastUseObserver } from "./jobs/last-use-recorder.js";
 import type { CallObserver } from "./rpc/error-interceptor.js";
 import type { HttpRoute } from "./server/api-server.js";
 import type { VerifyObserver } from "./verify/verifier.js";
+
+/** Live values read at scrape time. */
+export interface MetricSources {
+  pendingLastUses(): number;
+  inflightRequests(): number;
+}
 
 /** The service's metrics, as observers for each part and an HTTP route that exposes them. */
 export interface Metrics {
@@ -16,6 +35,8 @@ export interface Metrics {
   readonly calls: CallObserver;
   /** Counts a failed database operation outside a call (background jobs). */
   onDatabaseError(source: string): void;
+  /** Connects the gauges to the parts that know their values (once they exist). */
+  setSources(sources: MetricSources): void;
   readonly httpRoute: HttpRoute;
 }
 
@@ -23,12 +44,13 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let sources: MetricSources | undefined;
 
   const verifySeconds = new Histogram({
     name: "apikeys_verify_duration_seconds",
     help: "Time to verify a key, by result code",
     labelNames: ["code"],
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5],
     registers: [registry],
   });
   const cacheLookups = new Counter({
@@ -37,10 +59,26 @@ export function createMetrics(): Metrics {
     labelNames: ["result"],
     registers: [registry],
   });
+  const cacheCounts = { hit: 0, miss: 0 };
+  new Gauge({
+    name: "apikeys_verify_cache_hit_ratio",
+    help: "Share of verify cache lookups that were hits since start (0 before the first lookup)",
+    registers: [registry],
+    collect() {
+      const total = cacheCounts.hit + cacheCounts.miss;
+      this.set(total === 0 ? 0 : cacheCounts.hit / total);
+    },
+  });
   const flushSize = new Histogram({
     name: "apikeys_last_use_flush_size",
     help: "Keys written per last-use flush",
     buckets: [1, 10, 100, 1_000, 10_000, 100_000],
+    registers: [registry],
+  });
+  const flushWrites = new Counter({
+    name: "apikeys_last_use_writes_total",
+    help: "Bulk writes (database round trips) made by last-use flushes, by result",
+    labelNames: ["result"],
     registers: [registry],
   });
   const flushFailures = new Counter({
@@ -48,11 +86,19 @@ export function createMetrics(): Metrics {
     help: "Last-use flushes that failed and were kept for retry",
     registers: [registry],
   });
+  new Gauge({
+    name: "apikeys_last_use_pending_keys",
+    help: "Keys with a use that is not yet written to the database",
+    registers: [registry],
+    collect() {
+      this.set(sources?.pendingLastUses() ?? 0);
+    },
+  });
   const calls = new Histogram({
     name: "apikeys_rpc_duration_seconds",
     help: "RPC duration by procedure and code",
     labelNames: ["procedure", "code"],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   const databaseErrors = new Counter({
@@ -61,11 +107,22 @@ export function createMetrics(): Metrics {
     labelNames: ["source"],
     registers: [registry],
   });
+  new Gauge({
+    name: "apikeys_inflight_requests",
+    help: "HTTP requests (RPCs and /metrics) being served now",
+    registers: [registry],
+    collect() {
+      this.set(sources?.inflightRequests() ?? 0);
+    },
+  });
 
   return {
     registry,
     verify: {
-      onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
+      onCacheLookup: (hit) => {
+        cacheCounts[hit ? "hit" : "miss"]++;
+        cacheLookups.inc({ result: hit ? "hit" : "miss" });
+      },
       onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),
     },
     lastUse: {
@@ -77,6 +134,7 @@ export function createMetrics(): Metrics {
           flushSize.observe(size);
         }
       },
+      onBatch: (_size, failed) => flushWrites.inc({ result: failed ? "failed" : "ok" }),
     },
     calls: {
       onCall: (procedure, code, durationMs) => {
@@ -85,6 +143,9 @@ export function createMetrics(): Metrics {
       },
     },
     onDatabaseError: (source) => databaseErrors.inc({ source }),
+    setSources: (live) => {
+      sources = live;
+    },
     httpRoute: (_req, res) => {
       registry.metrics().then(
         (text) => {

@@ -4,6 +4,10 @@
  *
  * Staleness is bounded by the flush interval (LAST_USED_FLUSH_INTERVAL_MS, default 5 s); the pending
  * times are flushed on shutdown. A failed flush keeps its times and retries with the next batch.
+ *
+ * A flush is written in bulk writes of at most `batchSize` keys, one after the other: FerretDB v1.24
+ * holds one SQLite connection per update of a command until the command ends, out of a pool of 100,
+ * so a single update command of 100 or more keys deadlocks the whole server (see app.ts).
  */
 import type { Logger } from "../logger.js";
 
@@ -14,7 +18,10 @@ export interface LastUseSink {
 
 /** Observes flushes (metrics); optional. */
 export interface LastUseObserver {
+  /** After each flush that had something to write: keys written (or kept, when it failed). */
   onFlush?(size: number, durationMs: number, failed: boolean): void;
+  /** After each bulk write (database round trip) of a flush. */
+  onBatch?(size: number, failed: boolean): void;
 }
 
 /** Buffers last-use times in memory and flushes them in batches. */
@@ -22,12 +29,14 @@ export class LastUseRecorder {
   #pending = new Map<string, Date>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  #busy = false;
 
   constructor(
     private readonly sink: LastUseSink,
     private readonly intervalMs: number,
     private readonly logger: Logger,
     private readonly observer: LastUseObserver = {},
+    private readonly batchSize = 1_000,
   ) {}
 
   /** Notes a use of a key; O(1), no I/O. */
@@ -46,7 +55,7 @@ export class LastUseRecorder {
     return this.#pending.size;
   }
 
-  /** Writes every pending use now, one batch; concurrent calls run one after the other. */
+  /** Writes every pending use now; concurrent calls run one after the other. */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(() => this.#flushOnce());
     return this.#flushing;
@@ -57,20 +66,36 @@ export class LastUseRecorder {
     const batch = this.#pending;
     this.#pending = new Map();
     const started = performance.now();
+    const entries = [...batch];
+    let written = 0;
     try {
-      await this.sink.recordLastUses(batch);
+      for (let offset = 0; offset < entries.length; offset += this.batchSize) {
+        const chunk = new Map(entries.slice(offset, offset + this.batchSize));
+        try {
+          await this.sink.recordLastUses(chunk);
+        } catch (error) {
+          this.observer.onBatch?.(chunk.size, true);
+          throw error;
+        }
+        written += chunk.size;
+        this.observer.onBatch?.(chunk.size, false);
+      }
       this.observer.onFlush?.(batch.size, performance.now() - started, false);
     } catch (error) {
-      // Keep the times: merge them back (newest wins) and try again with the next flush.
-      for (const [id, time] of batch) this.record(id, time);
-      this.observer.onFlush?.(batch.size, performance.now() - started, true);
-      this.logger.warn({ err: error, pending: this.#pending.size }, "last-use flush failed; will retry");
+      // Keep what was not written: merge it back (newest wins) and try again with the next flush.
+      for (const [id, time] of entries.slice(written)) this.record(id, time);
+      this.observer.onFlush?.(batch.size - written, performance.now() - started, true);
+      this.logger.warn({ err: error, written, pending: this.#pending.size }, "last-use flush failed; will retry");
     }
   }
 
-  /** Starts flushing every interval. */
+  /** Starts flushing every interval (a tick is skipped while the previous flush still runs). */
   start(): void {
-    this.#timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    this.#timer ??= setInterval(() => {
+      if (this.#busy) return;
+      this.#busy = true;
+      void this.flush().finally(() => (this.#busy = false));
+    }, this.intervalMs);
     this.#timer.unref();
   }
 
