@@ -4,7 +4,7 @@
  */
 import { MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import type { Logger } from "../logger.js";
-import type { KeyRecord } from "./key-record.js";
+import { isPurgedAt, type KeyRecord } from "./key-record.js";
 import { afterFilter, baseFilter, cursorValuesOf, planSegments, sortOf, type ListCursor, type ListQuery } from "./list-query.js";
 
 /** The collection of keys (exported for tools and tests that read the database directly). */
@@ -138,11 +138,12 @@ export class ApiKeyStore {
 
   /**
    * Marks a key revoked, once: a second call finds it revoked and changes nothing.
-   * Returns the key as it now stands, or null when the company has no such key.
+   * Returns the key as it now stands, or null when the company has no such key (or no longer has it).
    */
   async revoke(companyId: string, id: string, now: Date, purgeTime: (record: KeyRecord) => Date | null): Promise<KeyRecord | null> {
     const current = await this.findInCompany(companyId, id);
-    if (!current || current.revoke_time !== null) return current;
+    if (!current || isPurgedAt(current, now)) return null;
+    if (current.revoke_time !== null) return current;
     const revoked: KeyRecord = { ...current, revoke_time: now };
     revoked.purge_time = purgeTime(revoked);
     // The revoke_time: null condition makes concurrent revokes race safely: the first one wins.

@@ -34,6 +34,14 @@ export function keyStateAt(record: Pick<KeyRecord, "revoke_time" | "expire_time"
   return "active";
 }
 
+/**
+ * True once a key's retention has ended: from then on it does not exist for anyone (List, Verify,
+ * Revoke), whether or not the purge (a TTL index or the service's job) has deleted it yet.
+ */
+export function isPurgedAt(record: Pick<KeyRecord, "purge_time">, now: Date): boolean {
+  return record.purge_time !== null && now.getTime() >= record.purge_time.getTime();
+}
+
 /** The last instant a google.protobuf.Timestamp can carry (9999-12-31T23:59:59.999Z, in milliseconds). */
 export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 

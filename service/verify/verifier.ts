@@ -16,7 +16,7 @@ import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
 import { isWellFormedKey, keyIdOf } from "../keys/key-format.js";
 import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
-import { keyStateAt, type KeyRecord } from "../store/key-record.js";
+import { isPurgedAt, keyStateAt, type KeyRecord } from "../store/key-record.js";
 
 /** The outcome of a verification, a closed set (never thrown). */
 export type VerifyResult =
@@ -75,6 +75,8 @@ export class Verifier {
     const id = keyIdOf(key);
     const record = await this.#find(id);
     if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return { code: "not_found" };
+    // Past its retention a key is gone, as in List, even before the purge has deleted it.
+    if (isPurgedAt(record, now)) return { code: "not_found" };
     if (this.#revokedHere.has(id)) return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
     const state = keyStateAt(record, now);
     if (state !== "active") return { code: state, record };
