@@ -47,6 +47,7 @@ export class DuplicateKeyIdError extends Error {
 export class ApiKeyStore {
   readonly #keys: Collection<KeyRecord>;
   readonly #state: Collection<StateRecord>;
+  readonly #revoking = new Map<string, Promise<KeyRecord | null>>();
   #ttlIndex = false;
 
   constructor(
@@ -139,14 +140,27 @@ export class ApiKeyStore {
   /**
    * Marks a key revoked, once: a second call finds it revoked and changes nothing.
    * Returns the key as it now stands, or null when the company has no such key (or no longer has it).
+   * Concurrent revokes of one key on this instance share one database round (see #revokeOnce).
    */
-  async revoke(companyId: string, id: string, now: Date, purgeTime: (record: KeyRecord) => Date | null): Promise<KeyRecord | null> {
+  revoke(companyId: string, id: string, now: Date, purgeTime: (record: KeyRecord) => Date | null): Promise<KeyRecord | null> {
+    const slot = `${companyId}/${id}`;
+    let running = this.#revoking.get(slot);
+    if (!running) {
+      running = this.#revokeOnce(companyId, id, now, purgeTime).finally(() => this.#revoking.delete(slot));
+      this.#revoking.set(slot, running);
+    }
+    return running;
+  }
+
+  async #revokeOnce(companyId: string, id: string, now: Date, purgeTime: (record: KeyRecord) => Date | null): Promise<KeyRecord | null> {
     const current = await this.findInCompany(companyId, id);
     if (!current || isPurgedAt(current, now)) return null;
     if (current.revoke_time !== null) return current;
     const revoked: KeyRecord = { ...current, revoke_time: now };
     revoked.purge_time = purgeTime(revoked);
-    // The revoke_time: null condition makes concurrent revokes race safely: the first one wins.
+    // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
+    // wins. FerretDB v1.24.2 does not apply the condition atomically (every racing update "wins", the
+    // last write stays), which is why one instance also coalesces its own concurrent revokes above.
     await this.#keys.updateOne(
       { _id: id, company_id: companyId, revoke_time: null },
       { $set: { revoke_time: revoked.revoke_time, purge_time: revoked.purge_time } },
