@@ -17,7 +17,8 @@ const clock = createTestClock(T0);
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness("expiry", { now: clock.now });
+  // No purge run during the file: the test shows keys past retention are gone even before it runs.
+  h = await startHarness("expiry", { now: clock.now, env: { PURGE_INTERVAL_MS: "86400000" } });
 });
 afterAll(() => h?.stop());
 
@@ -89,17 +90,24 @@ describe("expiry is exact, against the service clock", () => {
     expect((await h.admin.verify({ key: secret })).code).toBe(VerifyCode.EXPIRED);
   });
 
-  it("an expired key leaves the list when its retention ends (30 days), whether or not the purge job ran", async () => {
+  it("an expired key is gone when its retention ends (30 days), whether or not the purge job ran", async () => {
     clock.set(T0);
-    const { apiKey } = await h.admin.generate({ name: "Short lived", expireTime: timestampFromMs(T0 + HOUR) });
+    const { apiKey, secret } = await h.admin.generate({ name: "Short lived", expireTime: timestampFromMs(T0 + HOUR) });
     const purgeAt = T0 + HOUR + 30 * 24 * HOUR;
     // Keep the admin key alive across the jump (it never expires), and look just before and at purge time.
     clock.set(purgeAt - 1);
     expect((await h.admin.list({ idContains: apiKey!.id })).apiKeys).toHaveLength(1);
+    expect((await h.admin.verify({ key: secret })).code).toBe(VerifyCode.EXPIRED);
     clock.set(purgeAt);
     const listed = await h.admin.list({ idContains: apiKey!.id });
     expect(listed.apiKeys).toHaveLength(0);
     expect(listed.totalSize).toBe(0);
+    // Verify and Revoke agree with the list: the key no longer exists (the purge job's timing is irrelevant).
+    expect(await h.db.key(apiKey!.id)).not.toBeNull();
+    const verified = await h.admin.verify({ key: secret });
+    expect(verified).toMatchObject({ valid: false, code: VerifyCode.NOT_FOUND });
+    expect(verified.apiKey).toBeUndefined();
+    await expectRejected(h.admin.revoke({ id: apiKey!.id }), Code.NotFound);
     clock.set(T0);
   });
 });
