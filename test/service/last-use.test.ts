@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createTestClock } from "../support/clock.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { histogramTotals } from "../support/metrics.js";
+import { counterTotal, histogramTotals } from "../support/metrics.js";
 
 const FLUSH_SIZE = "apikeys_last_use_flush_size";
+const FLUSH_WRITES = "apikeys_last_use_writes_total"; // database round trips (bulk writes) of flushes
 
 describe("coalesced last-use writes (flush interval longer than the test)", () => {
   const T0 = Date.parse("2030-01-01T00:00:00.000Z");
@@ -23,6 +24,7 @@ describe("coalesced last-use writes (flush interval longer than the test)", () =
     const { apiKey: idle } = await h.admin.generate({ name: "Never used" });
     await h.service.lastUse.flush(); // the admin key's own use by Generate
     const before = await histogramTotals(h.service, FLUSH_SIZE);
+    const writesBefore = await counterTotal(h.service, FLUSH_WRITES);
 
     let latest = 0;
     for (let i = 0; i < 100; i++) {
@@ -39,6 +41,7 @@ describe("coalesced last-use writes (flush interval longer than the test)", () =
     // Nothing was written on the request path...
     expect((await h.db.key(apiKey!.id))!.last_used_time).toBeNull();
     expect(await histogramTotals(h.service, FLUSH_SIZE)).toEqual(before);
+    expect(await counterTotal(h.service, FLUSH_WRITES)).toBe(writesBefore);
     // ...yet this instance already shows the use.
     const listed = await h.admin.list({ idContains: apiKey!.id });
     expect(timestampDate(listed.apiKeys[0]!.lastUsedTime!).getTime()).toBe(latest);
@@ -48,6 +51,7 @@ describe("coalesced last-use writes (flush interval longer than the test)", () =
     const after = await histogramTotals(h.service, FLUSH_SIZE);
     expect(after.count - before.count).toBe(1); // one flush...
     expect(after.sum - before.sum).toBe(2); // ...writing two keys: the busy one (200 uses) and the admin key (two Lists)
+    expect((await counterTotal(h.service, FLUSH_WRITES)) - writesBefore).toBe(1); // in one database round trip
     expect((await h.db.key(apiKey!.id))!.last_used_time!.getTime()).toBe(latest);
     expect((await h.db.key(idle!.id))!.last_used_time).toBeNull();
 

@@ -9,3 +9,11 @@ export async function histogramTotals(service: TestService, name: string): Promi
   const find = (suffix: string) => values.find((value) => value.metricName === `${name}${suffix}`)?.value ?? 0;
   return { count: find("_count"), sum: find("_sum") };
 }
+
+/** The sum of a counter over all its labels (0 when the service has no such counter yet). */
+export async function counterTotal(service: TestService, name: string): Promise<number> {
+  const metric = service.metrics.registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = (await metric.get()) as { values: { value: number }[] };
+  return values.reduce((sum, value) => sum + value.value, 0);
+}
