@@ -48,6 +48,8 @@ export class ApiKeyStore {
   readonly #keys: Collection<KeyRecord>;
   readonly #state: Collection<StateRecord>;
   readonly #revoking = new Map<string, Promise<KeyRecord | null>>();
+  /** The tail of this instance's updates of key documents, which run one at a time (see #serialized). */
+  #updates: Promise<unknown> = Promise.resolve();
   #ttlIndex = false;
 
   constructor(
@@ -161,21 +163,39 @@ export class ApiKeyStore {
     // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
     // wins. FerretDB v1.24.2 does not apply the condition atomically (every racing update "wins", the
     // last write stays), which is why one instance also coalesces its own concurrent revokes above.
-    await this.#keys.updateOne(
-      { _id: id, company_id: companyId, revoke_time: null },
-      { $set: { revoke_time: revoked.revoke_time, purge_time: revoked.purge_time } },
+    await this.#serialized(() =>
+      this.#keys.updateOne(
+        { _id: id, company_id: companyId, revoke_time: null },
+        { $set: { revoke_time: revoked.revoke_time, purge_time: revoked.purge_time } },
+      ),
     );
     return this.findInCompany(companyId, id);
+  }
+
+  /**
+   * Runs an update of key documents after every earlier one of this instance has finished.
+   * FerretDB v1.24.2 applies an update by reading the whole document and writing it back, without
+   * isolation: a last-use flush ($max last_used_time) racing a Revoke of the same key wrote the
+   * unrevoked document back and silently undid the revocation (measured: 35 of 50 racing pairs).
+   * MongoDB updates a document atomically and needs none of this; between several instances on one
+   * FerretDB the race remains, so production runs on MongoDB (the embedded database has one instance).
+   */
+  #serialized<T>(update: () => Promise<T>): Promise<T> {
+    const run = this.#updates.then(update, update);
+    this.#updates = run.catch(() => undefined);
+    return run;
   }
 
   /** Writes coalesced last-use times in one round trip; `$max` never moves a time backwards. */
   async recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number> {
     if (uses.size === 0) return 0;
-    const result = await this.#keys.bulkWrite(
-      [...uses].map(([id, time]) => ({
-        updateOne: { filter: { _id: id }, update: { $max: { last_used_time: time } } },
-      })),
-      { ordered: false },
+    const result = await this.#serialized(() =>
+      this.#keys.bulkWrite(
+        [...uses].map(([id, time]) => ({
+          updateOne: { filter: { _id: id }, update: { $max: { last_used_time: time } } },
+        })),
+        { ordered: false },
+      ),
     );
     return result.matchedCount;
   }
