@@ -102,3 +102,29 @@ describe("Revoke", () => {
     await expectRejected(self.list({}), Code.Unauthenticated, "revoked");
   });
 });
+
+describe("Revoke racing the last-use flush", () => {
+  it("a revocation is never undone by a last-use write of the same key (keys in constant use)", async () => {
+    // Flush every 10 ms while the keys are verified continuously: flushes and revocations overlap.
+    const busy = await startHarness("revoke_race", { env: { LAST_USED_FLUSH_INTERVAL_MS: "10" } });
+    try {
+      const keys = await Promise.all(Array.from({ length: 30 }, (_, i) => busy.admin.generate({ name: `Busy ${i}` })));
+      let using = true;
+      const users = (async () => {
+        while (using) await Promise.all(keys.map(({ secret }) => busy.admin.verify({ key: secret })));
+      })();
+      for (const { apiKey } of keys) {
+        await new Promise((resolve) => setTimeout(resolve, 7));
+        await busy.admin.revoke({ id: apiKey!.id });
+      }
+      using = false;
+      await users;
+      await busy.service.lastUse.flush();
+      const lost = [];
+      for (const { apiKey } of keys) if ((await busy.db.key(apiKey!.id))!.revoke_time === null) lost.push(apiKey!.id);
+      expect(lost, "revocations overwritten in the database").toEqual([]);
+    } finally {
+      await busy.stop();
+    }
+  });
+});
