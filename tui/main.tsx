@@ -35,7 +35,11 @@ function main(): void {
     { alternateScreen: true },
   );
   instance.waitUntilExit().then(
-    () => process.exit(0),
+    () => {
+      // Let the terminal restore and output drain; idle keep-alive sockets must not hold the exit up.
+      process.exitCode = 0;
+      setTimeout(() => process.exit(0), 1_000).unref();
+    },
     (error: unknown) => {
       process.stderr.write(`The dashboard stopped: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
