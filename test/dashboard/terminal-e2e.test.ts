@@ -2,6 +2,8 @@
 // `npm run dashboard` in a tmux session that finds <DATA_DIR>/admin.key by itself, driven with
 // send-keys and read with capture-pane: the list, Generate (the key shown once, copied through OSC 52
 // into tmux's buffer), Revoke, an 80×24 terminal, help, quit.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
@@ -15,6 +17,7 @@ import { dashboardCommand, hasTmux, openTerminal, type Terminal } from "./suppor
 let service: EmbeddedService;
 let terminal: Terminal;
 let adminId: string;
+let exitFile: string;
 
 beforeAll(async () => {
   if (!hasTmux()) throw new Error("this test needs tmux (Debian: apt-get install tmux)");
@@ -23,7 +26,8 @@ beforeAll(async () => {
   const admin = createClient(ApiKeyService, createDashboardTransport({ baseUrl: service.url, apiKey: service.adminKey }));
   await admin.generate({ name: "Zapier_Main" });
   await admin.generate({ name: "CRM_Integration" });
-  terminal = openTerminal(dashboardCommand(service.url, service.dataDir, REPO_ROOT), { width: 100, height: 30, cwd: REPO_ROOT });
+  exitFile = join(service.dataDir, "dashboard-exit-status");
+  terminal = openTerminal(dashboardCommand(service.url, service.dataDir, REPO_ROOT, exitFile), { width: 100, height: 30, cwd: REPO_ROOT });
 }, 120_000);
 afterAll(async () => {
   terminal?.close();
@@ -97,8 +101,9 @@ describe("npm run dashboard in tmux", () => {
     await terminal.waitFor("Key Identifier");
   });
 
-  it("q quits cleanly", async () => {
+  it("q quits cleanly, leaving the terminal as it was (nothing of the dashboard, no key, in it)", async () => {
     await terminal.keys("q");
-    await expect.poll(() => terminal.exitStatus(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => (existsSync(exitFile) ? readFileSync(exitFile, "utf8").trim() : undefined), { timeout: 15_000 }).toBe("0");
+    expect(terminal.capture()).not.toMatch(/tek_|Key Identifier/); // the alternate screen is gone
   });
 });

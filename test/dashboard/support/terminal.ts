@@ -4,6 +4,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { redactSecrets } from "./keys.js";
 
 /** A tmux session running one command. */
@@ -19,8 +21,7 @@ export interface Terminal {
   resize(width: number, height: number): void;
   /** The newest tmux paste buffer (where OSC 52 copies land with set-clipboard on), or "". */
   clipboard(): string;
-  /** True once the command has exited; its exit status then. */
-  exitStatus(): number | undefined;
+
   /** Kills the tmux server and everything in it. */
   close(): void;
 }
@@ -35,10 +36,14 @@ export function hasTmux(): boolean {
   }
 }
 
-/** The shell line that runs `npm run dashboard` for `url`: Node 24 first on PATH, DATA_DIR for admin.key, UTC dates. */
-export function dashboardCommand(url: string, dataDir: string, repoRoot: string): string {
+/**
+ * The shell line that runs `npm run dashboard` for `url`: Node 24 first on PATH, DATA_DIR for
+ * admin.key, UTC dates. The exit status is written to `exitFile` (tmux's pane status proved unreliable
+ * here: it sometimes never reaps the exited npm).
+ */
+export function dashboardCommand(url: string, dataDir: string, repoRoot: string, exitFile = "/dev/null"): string {
   const path = `${repoRoot}/node_modules/node/bin:${repoRoot}/node_modules/.bin:${process.env.PATH ?? "/usr/bin:/bin"}`;
-  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard`;
+  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard; echo $? > '${exitFile}'`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,16 +100,14 @@ export function openTerminal(command: string, options: { width: number; height: 
         return "";
       }
     },
-    exitStatus() {
-      const [dead, status] = tmux("list-panes", "-t", "e2e", "-F", "#{pane_dead} #{pane_dead_status}").trim().split(" ");
-      return dead === "1" ? Number(status) : undefined;
-    },
     close() {
       try {
         tmux("kill-server");
       } catch {
         // already gone
       }
+      // kill-server leaves the socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
     },
   };
   return terminal;
