@@ -38,6 +38,11 @@ const LIST_INDEXES = [
   { name: "company_revoke_time", key: { company_id: 1, revoke_time: 1, create_time: -1 } },
 ] as const;
 
+/** How often Revoke applies a revocation that another writer keeps undoing before it answers anyway. */
+const REVOKE_ATTEMPTS = 5;
+/** When a revocation is checked again after Revoke has answered (see #confirmLater). */
+const REVOKE_CONFIRM_DELAYS_MS = [250, 1_000, 5_000, 15_000] as const;
+
 /** Thrown by insert when the Key Identifier is taken (a 48-bit collision: generate another key). */
 export class DuplicateKeyIdError extends Error {
   override name = "DuplicateKeyIdError";
@@ -158,18 +163,42 @@ export class ApiKeyStore {
     const current = await this.findInCompany(companyId, id);
     if (!current || isPurgedAt(current, now)) return null;
     if (current.revoke_time !== null) return current;
-    const revoked: KeyRecord = { ...current, revoke_time: now };
-    revoked.purge_time = purgeTime(revoked);
+    const revocation = { revoke_time: now, purge_time: purgeTime({ ...current, revoke_time: now }) };
     // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
-    // wins. FerretDB v1.24.2 does not apply the condition atomically (every racing update "wins", the
-    // last write stays), which is why one instance also coalesces its own concurrent revokes above.
-    await this.#serialized(() =>
-      this.#keys.updateOne(
-        { _id: id, company_id: companyId, revoke_time: null },
-        { $set: { revoke_time: revoked.revoke_time, purge_time: revoked.purge_time } },
-      ),
-    );
-    return this.findInCompany(companyId, id);
+    // wins. FerretDB v1.24.2 applies neither the condition nor the update atomically (see #serialized),
+    // so the result is read back and the revocation applied again if another writer undid it.
+    for (let attempt = 1; ; attempt++) {
+      await this.#applyRevocation(companyId, id, revocation);
+      const after = await this.findInCompany(companyId, id);
+      if (after === null || after.revoke_time !== null || attempt >= REVOKE_ATTEMPTS) {
+        this.#confirmLater(companyId, id, revocation);
+        return after;
+      }
+      this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
+    }
+  }
+
+  #applyRevocation(companyId: string, id: string, revocation: { revoke_time: Date; purge_time: Date | null }) {
+    return this.#serialized(() => this.#keys.updateOne({ _id: id, company_id: companyId, revoke_time: null }, { $set: revocation }));
+  }
+
+  /**
+   * Checks a revocation again a little later and re-applies it if it was undone: on a FerretDB shared
+   * by several instances, another instance's last-use write that read the document before the revoke
+   * can still write it back afterwards (one update's duration later). MongoDB never needs the repair.
+   */
+  #confirmLater(companyId: string, id: string, revocation: { revoke_time: Date; purge_time: Date | null }): void {
+    for (const delay of REVOKE_CONFIRM_DELAYS_MS) {
+      setTimeout(() => {
+        this.findInCompany(companyId, id)
+          .then(async (record) => {
+            if (record === null || record.revoke_time !== null) return;
+            this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
+            await this.#applyRevocation(companyId, id, revocation);
+          })
+          .catch(() => undefined); // the database is closing or down; the next check (or Revoke again) repairs
+      }, delay).unref();
+    }
   }
 
   /**
