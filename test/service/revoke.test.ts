@@ -2,11 +2,14 @@
 // and revoking again changes nothing. Keys of other companies cannot be touched, or even detected.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { InactiveReason, Status, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { addCompany } from "../support/companies.js";
+import { connectClient } from "../support/clients.js";
+import { openTestDatabase } from "../support/database.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { expectRejected } from "../support/rejections.js";
+import { startTestService, uniqueDatabaseName } from "../support/service.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -127,4 +130,41 @@ describe("Revoke racing the last-use flush", () => {
       await busy.stop();
     }
   });
+
+  it("with the keys used through another instance on the same database, the revocations hold", async () => {
+    const database = uniqueDatabaseName("revoke_race_two");
+    const revoker = await startTestService({ database });
+    // The second instance verifies (and flushes last use every 10 ms) while the first revokes.
+    const user = await startTestService({ database, env: { LAST_USED_FLUSH_INTERVAL_MS: "10" } });
+    const db = await openTestDatabase(database);
+    try {
+      const admin = connectClient(revoker.url, revoker.adminKey);
+      const viaUser = connectClient(user.url);
+      const keys = await Promise.all(Array.from({ length: 30 }, (_, i) => admin.generate({ name: `Shared ${i}` })));
+      let using = true;
+      const users = (async () => {
+        while (using) await Promise.all(keys.map(({ secret }) => viaUser.verify({ key: secret })));
+      })();
+      for (const { apiKey } of keys) {
+        await new Promise((resolve) => setTimeout(resolve, 7));
+        const { apiKey: revoked } = await admin.revoke({ id: apiKey!.id });
+        expect(revoked!.status).toBe(Status.INACTIVE);
+      }
+      // Within a second the other instance refuses them too (its cache lives 500 ms).
+      await vi.waitFor(async () => {
+        const results = await Promise.all(keys.map(({ secret }) => viaUser.verify({ key: secret })));
+        expect(results.filter((result) => result.code !== VerifyCode.REVOKED)).toEqual([]);
+      }, { timeout: 5_000, interval: 100 });
+      using = false;
+      await users;
+      await user.lastUse.flush();
+      await vi.waitFor(async () => {
+        const unrevoked = await db.keys.countDocuments({ _id: { $in: keys.map(({ apiKey }) => apiKey!.id) }, revoke_time: null });
+        expect(unrevoked, "revocations undone in the database").toBe(0);
+      }, { timeout: 20_000, interval: 200 });
+    } finally {
+      await Promise.all([revoker.stop(), user.stop()]);
+      await db.close();
+    }
+  }, 60_000);
 });
