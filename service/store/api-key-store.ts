@@ -206,8 +206,8 @@ export class ApiKeyStore {
    * FerretDB v1.24.2 applies an update by reading the whole document and writing it back, without
    * isolation: a last-use flush ($max last_used_time) racing a Revoke of the same key wrote the
    * unrevoked document back and silently undid the revocation (measured: 35 of 50 racing pairs).
-   * MongoDB updates a document atomically and needs none of this; between several instances on one
-   * FerretDB the race remains, so production runs on MongoDB (the embedded database has one instance).
+   * MongoDB updates a document atomically and needs none of this. Between several instances on one
+   * FerretDB the race remains; Revoke reads its write back and confirms it later (#confirmLater).
    */
   #serialized<T>(update: () => Promise<T>): Promise<T> {
     const run = this.#updates.then(update, update);
