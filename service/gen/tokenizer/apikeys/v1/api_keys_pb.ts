@@ -259,7 +259,7 @@ export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
  */
 export type GenerateRequest = Message<"tokenizer.apikeys.v1.GenerateRequest"> & {
   /**
-   * Name / Purpose, required: 1–64 characters of letters, digits, spaces and _ - . : / ( ) after trimming.
+   * Name / Purpose, required: 1–64 characters of letters, digits, spaces and _ - . : / ( ) # & + , after trimming.
    *
    * @generated from field: string name = 1;
    */
@@ -273,7 +273,7 @@ export type GenerateRequest = Message<"tokenizer.apikeys.v1.GenerateRequest"> & 
   expireTime?: Timestamp | undefined;
 
   /**
-   * What the key may do; each must be held by the caller. Empty means the caller's own scopes.
+   * What the key may do, each at most once and each held by the caller. Empty means the caller's own scopes.
    *
    * @generated from field: repeated string scopes = 3;
    */
