@@ -168,7 +168,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
           serviceNames: [ApiKeyService.typeName, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"],
         });
       },
-      interceptors: [createErrorInterceptor(logger, metrics.calls), createAuthInterceptor(verifier, now)],
+      interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now)],
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       httpRoutes: { "/metrics": metrics.httpRoute },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,

@@ -55,6 +55,11 @@ export const configSchema = z
     DB_TIMEOUT_MS: intFrom("DB_TIMEOUT_MS", 100, 60_000, 2_000),
     /** The longest one database operation may take on an open connection (a hung server). */
     DB_QUERY_TIMEOUT_MS: intFrom("DB_QUERY_TIMEOUT_MS", 100, 300_000, 10_000),
+    /**
+     * The longest a call may take: past it the caller gets UNAVAILABLE at once, whatever the database
+     * is doing (a hung server, retries of the driver). A backstop above DB_TIMEOUT_MS and DB_QUERY_TIMEOUT_MS.
+     */
+    CALL_TIMEOUT_MS: intFrom("CALL_TIMEOUT_MS", 100, 600_000, 15_000),
     VERIFY_CACHE_TTL_MS: intFrom("VERIFY_CACHE_TTL_MS", 0, 1_000, 500),
     VERIFY_CACHE_MAX_ENTRIES: intFrom("VERIFY_CACHE_MAX_ENTRIES", 0, 10_000_000, 100_000),
     LAST_USED_FLUSH_INTERVAL_MS: intFrom("LAST_USED_FLUSH_INTERVAL_MS", 10, 300_000, 5_000),

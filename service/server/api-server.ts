@@ -40,6 +40,8 @@ export interface ApiServer {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+/** Streams one HTTP/2 connection may have open at once (Node's default is unlimited). */
+const MAX_CONCURRENT_STREAMS = 1_000;
 
 /** Builds the server without binding it. */
 export function buildApiServer(options: ApiServerOptions): ApiServer {
@@ -80,7 +82,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   let listener: Server;
   if (options.tls) {
     const secure = createSecureServer(
-      { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES } },
+      { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES, maxConcurrentStreams: MAX_CONCURRENT_STREAMS } },
       handler,
     );
     secure.on("session", (session) => {
@@ -91,7 +93,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     listener = secure;
   } else {
     const http1 = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
-    const http2 = createHttp2Server({ maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES } }, handler);
+    const http2 = createHttp2Server({ maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES, maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, handler);
     http2.on("session", (session) => {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
