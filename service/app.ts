@@ -57,6 +57,8 @@ export interface RunningService {
 
 const DAY_MS = 86_400_000;
 const HEALTH_PING_INTERVAL_MS = 2_000;
+/** How long shutdown waits for a background job (purge, health ping) that is running. */
+const JOBS_STOP_TIMEOUT_MS = 1_000;
 /** Keys per last-use bulk write: MongoDB takes big batches; FerretDB deadlocks at 100 updates per command. */
 const MONGODB_FLUSH_BATCH = 1_000;
 const FERRETDB_FLUSH_BATCH = 20;
@@ -73,16 +75,18 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const now = options.now ?? (() => new Date());
   const dataDir = resolve(config.DATA_DIR);
   const retentionMs = config.INACTIVE_RETENTION_DAYS * DAY_MS;
-  const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  const cleanups: { name: string; timeoutMs?: number; run: () => Promise<unknown> }[] = [];
   // Each step is bounded, so a database that hangs cannot keep the process from exiting.
   const stepTimeoutMs = config.SHUTDOWN_TIMEOUT_MS + config.DB_TIMEOUT_MS + 1_000;
   const cleanUp = async () => {
-    for (const { name, run } of cleanups.reverse()) {
+    for (const { name, run, timeoutMs = stepTimeoutMs } of cleanups.reverse()) {
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<"timed out">((done) => (timer = setTimeout(() => done("timed out"), stepTimeoutMs)));
+      const timedOut = new Promise<"timed out">((done) => (timer = setTimeout(() => done("timed out"), timeoutMs)));
+      const started = performance.now();
       const outcome = await Promise.race([run().catch((error: unknown) => logger.warn({ err: error, step: name }, "shutdown step failed")), timedOut]);
       clearTimeout(timer);
-      if (outcome === "timed out") logger.warn({ step: name, timeoutMs: stepTimeoutMs }, "shutdown step timed out; going on");
+      if (outcome === "timed out") logger.warn({ step: name, timeoutMs }, "shutdown step timed out; going on");
+      else logger.info({ step: name, ms: Math.round(performance.now() - started) }, "shutdown step done");
     }
   };
 
@@ -143,14 +147,17 @@ export async function startService(config: Config, options: StartOptions = {}): 
     }
     const revocations = await store.watchRevocations((id) => verifier.forget(id));
     lastUse.start();
+    // Stopped after the last-use flush (cleanups run in reverse): a purge or ping in progress is not
+    // worth waiting long for, while the pending last-use times must be written before the database closes.
     cleanups.push({
-      name: "background jobs and last-use flush",
+      name: "background jobs",
+      timeoutMs: JOBS_STOP_TIMEOUT_MS,
       run: async () => {
         await revocations?.close();
         await Promise.all(jobs.map((job) => job.stop()));
-        await lastUse.stop(); // the last batch of last-use times, before the database closes
       },
     });
+    cleanups.push({ name: "last-use flush", run: () => lastUse.stop() });
 
     const firstAdminKey = await ensureFirstAdminKey(store, pepper, config.BOOTSTRAP_COMPANY, now(), retentionMs);
     let adminKeyFile: string | null = null;

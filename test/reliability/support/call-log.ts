@@ -4,6 +4,8 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 
+const FAILURE_PAUSE_MS = 10;
+
 /** One finished call. */
 export interface CallRecord {
   readonly rpc: string;
@@ -41,6 +43,8 @@ export function startLoad(workers: Record<string, { readonly run: Worker; readon
             } catch (thrown) {
               const error = ConnectError.from(thrown);
               calls.push({ rpc, start, end: Date.now(), outcome: Code[error.code] ?? String(error.code), message: error.rawMessage });
+              // Back off a little, as real clients do: a refused connection fails in microseconds.
+              await new Promise((resolve) => setTimeout(resolve, FAILURE_PAUSE_MS));
             }
             if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
           }
