@@ -1,0 +1,181 @@
+/**
+ * Verify throughput and latency beside their baselines (issue 5, figures 1 and 2).
+ *
+ * 1. Cached: the service with its default cache (VERIFY_CACHE_TTL_MS=500) verifying a small set of
+ *    valid keys, against grpc.health.v1.Health/Check on the same server: a unary RPC that reads an
+ *    in-memory flag, through the same listener, HTTP/2 stack, connect-node router and interceptors.
+ * 2. Uncached: the service with its cache off (VERIFY_CACHE_TTL_MS=0), so every Verify reads the
+ *    database, against the baseline server (baseline-server.ts): the same server stack whose Verify
+ *    does nothing but the raw driver's findOne of the key's document.
+ */
+import type { BenchContext } from "./context.js";
+import { compareUnderLoad, type Measured } from "./compare.js";
+import { connectBenchClients } from "./grpc-clients.js";
+import { metricValue, startBoth, startChild } from "./processes.js";
+import { fmt, ratio, type Section, type Target } from "./report.js";
+import { verifiableKey, type SeededKey } from "./seed.js";
+import type { KeyRecord } from "../../service/store/key-record.js";
+
+const VERIFY_COMPANY = "bench-verify";
+
+/**
+ * Inserts `count` valid keys for Verify into `database` and returns them. Each section has its own
+ * database: FerretDB's updates (the last-use flush) cost time in proportion to the collection's size.
+ */
+export async function seedVerifyKeys(ctx: BenchContext, count: number, label: string, database = ctx.databaseName): Promise<SeededKey[]> {
+  const now = new Date();
+  const keys = Array.from({ length: count }, (_, i) => verifiableKey(ctx.pepper, VERIFY_COMPANY, `${label} ${i}`, now));
+  const collection = ctx.client.db(database).collection<KeyRecord>("api_keys");
+  for (let i = 0; i < keys.length; i += 1_000) await collection.insertMany(keys.slice(i, i + 1_000).map((key) => key.record));
+  return keys;
+}
+
+function rowOf(concurrency: number, base: Measured, subject: Measured): string[] {
+  return [
+    String(concurrency),
+    fmt(base.rps),
+    fmt(base.p50Ms, 2),
+    fmt(base.p99Ms, 2),
+    fmt(base.cpuUsPerCall),
+    fmt(subject.rps),
+    fmt(subject.p50Ms, 2),
+    fmt(subject.p99Ms, 2),
+    fmt(subject.cpuUsPerCall),
+    ratio(subject.rps / base.rps),
+    `${fmt(subject.cpuPercent)} / ${fmt(subject.clientCpuPercent)}`,
+    String(base.errors + subject.errors),
+  ];
+}
+
+const HEADER = [
+  "conc",
+  "base req/s",
+  "base p50 ms",
+  "base p99 ms",
+  "base µs CPU/call",
+  "Verify req/s",
+  "p50 ms",
+  "p99 ms",
+  "µs CPU/call",
+  "req/s ratio",
+  "CPU% server/client",
+  "errors",
+];
+
+/** Adds the figures of one concurrency under a prefix. */
+function figuresOf(prefix: string, concurrency: number, base: Measured, subject: Measured): Record<string, number> {
+  return {
+    [`c${concurrency}.${prefix}_rps`]: base.rps,
+    [`c${concurrency}.${prefix}_p50_ms`]: base.p50Ms,
+    [`c${concurrency}.${prefix}_p99_ms`]: base.p99Ms,
+    [`c${concurrency}.${prefix}_cpu_us_per_call`]: base.cpuUsPerCall,
+    [`c${concurrency}.verify_rps`]: subject.rps,
+    [`c${concurrency}.verify_p50_ms`]: subject.p50Ms,
+    [`c${concurrency}.verify_p99_ms`]: subject.p99Ms,
+    [`c${concurrency}.verify_cpu_us_per_call`]: subject.cpuUsPerCall,
+    [`c${concurrency}.verify_server_cpu_percent`]: subject.cpuPercent,
+    [`c${concurrency}.client_cpu_percent`]: subject.clientCpuPercent,
+    [`c${concurrency}.rps_ratio`]: subject.rps / base.rps,
+  };
+}
+
+/** Figure 1: Verify with the cache warm, beside the no-op RPC. */
+export async function benchVerifyCached(ctx: BenchContext): Promise<Section> {
+  const keys = await seedVerifyKeys(ctx, 16, "cached", "bench_cached");
+  const service = await startChild("service/main.ts", ctx.serviceEnv({ MONGODB_DATABASE: "bench_cached" }));
+  const clients = connectBenchClients(service.url);
+  try {
+    const health = { call: () => clients.call(clients.health, "Check", { service: "" }), cpuSeconds: () => service.cpuSeconds() };
+    const verify = {
+      call: async (n: number) => {
+        const answer = await clients.call(clients.apiKeys, "Verify", { key: keys[n % keys.length]!.secret });
+        if (!answer.valid) throw new Error(`Verify answered ${answer.code}`);
+      },
+      cpuSeconds: () => service.cpuSeconds(),
+    };
+    const rows: string[][] = [];
+    const figures: Record<string, number> = {};
+    const targets: Target[] = [];
+    for (const concurrency of ctx.options.concurrencies) {
+      ctx.progress(`verify cached: concurrency ${concurrency}`);
+      const { baseline, subject } = await compareUnderLoad(health, verify, concurrency, ctx.options);
+      rows.push(rowOf(concurrency, baseline, subject));
+      Object.assign(figures, figuresOf("noop", concurrency, baseline, subject));
+      targets.push({ name: `Verify ≥ 0.8 × no-op throughput at concurrency ${concurrency}`, met: subject.rps >= 0.8 * baseline.rps, detail: ratio(subject.rps / baseline.rps) });
+      if (concurrency === 16) targets.push({ name: "Verify p99 < 2 ms at concurrency 16", met: subject.p99Ms < 2, detail: `${fmt(subject.p99Ms, 3)} ms` });
+    }
+    const metrics = await service.metrics();
+    const hits = metricValue(metrics, "apikeys_verify_cache_lookups_total", { result: "hit" });
+    const misses = metricValue(metrics, "apikeys_verify_cache_lookups_total", { result: "miss" });
+    figures.cache_hit_ratio = hits / (hits + misses);
+    return {
+      title: "1. Verify, cached (grpc-js client, one HTTP/2 connection; baseline: grpc.health.v1.Health/Check on the same server)",
+      header: HEADER,
+      rows,
+      notes: [
+        `${keys.length} valid keys verified round-robin; default cache (TTL 500 ms): cache hit ratio ${(figures.cache_hit_ratio * 100).toFixed(2)} % (from /metrics).`,
+        `Medians of ${ctx.options.rounds} rounds of ${ctx.options.roundMs} ms after ${ctx.options.warmupMs} ms of warm-up; client, service and database share this machine's cores.`,
+      ],
+      figures,
+      targets,
+    };
+  } finally {
+    clients.close();
+    await service.stop();
+  }
+}
+
+/** Figure 2: Verify with the cache off, beside the raw driver's findOne behind the same transport. */
+export async function benchVerifyUncached(ctx: BenchContext): Promise<Section> {
+  // Few keys: with the cache off every call still reads the database, and last-use writes stay small
+  // (their cost under load is figure 4), so this isolates the read path.
+  const keys = await seedVerifyKeys(ctx, 256, "uncached", "bench_uncached");
+  const env = ctx.serviceEnv({ VERIFY_CACHE_TTL_MS: "0", MONGODB_DATABASE: "bench_uncached" });
+  const [service, baselineServer] = await startBoth(startChild("service/main.ts", env), startChild("test/bench/baseline-server.ts", env));
+  const serviceClients = connectBenchClients(service.url);
+  const baselineClients = connectBenchClients(baselineServer.url);
+  try {
+    const side = (clients: typeof serviceClients, server: typeof service) => ({
+      call: async (n: number) => {
+        const answer = await clients.call(clients.apiKeys, "Verify", { key: keys[n % keys.length]!.secret });
+        if (!answer.valid) throw new Error(`Verify answered ${answer.code}`);
+      },
+      cpuSeconds: () => server.cpuSeconds(),
+    });
+    const rows: string[][] = [];
+    const figures: Record<string, number> = {};
+    const targets: Target[] = [];
+    for (const concurrency of ctx.options.concurrencies) {
+      ctx.progress(`verify uncached: concurrency ${concurrency}`);
+      const { baseline, subject } = await compareUnderLoad(side(baselineClients, baselineServer), side(serviceClients, service), concurrency, ctx.options);
+      rows.push(rowOf(concurrency, baseline, subject));
+      const slowdown = baseline.rps / subject.rps;
+      Object.assign(figures, figuresOf("baseline", concurrency, baseline, subject), {
+        [`c${concurrency}.time_ratio`]: slowdown,
+        [`c${concurrency}.p50_ratio`]: subject.p50Ms / baseline.p50Ms,
+      });
+      targets.push({
+        name: `uncached Verify ≤ 1.3 × baseline at concurrency ${concurrency}`,
+        met: slowdown <= 1.3 && subject.p50Ms / baseline.p50Ms <= 1.3,
+        detail: `time per call ${ratio(slowdown)} of the baseline's (throughput ratio inverted), p50 ${ratio(subject.p50Ms / baseline.p50Ms)}`,
+      });
+    }
+    const metrics = await service.metrics();
+    return {
+      title: "2. Verify, uncached (cache off; baseline: the same server stack answering Verify with only the driver's findOne)",
+      header: HEADER,
+      rows,
+      notes: [
+        `${keys.length} valid keys round-robin, VERIFY_CACHE_TTL_MS=0: every call reads the database (${fmt(metricValue(metrics, "apikeys_verify_duration_seconds_count"))} verifications, 0 cache lookups).`,
+        "Baseline = test/bench/baseline-server.ts: buildApiServer (same one-port listener, HTTP/2, connect-node, limits) + `findOne({_id})` with the same driver options;",
+        "  it skips the checksum, HMAC compare, interceptors, metrics and last-use bookkeeping that the service does. 'ratio' = service req/s ÷ baseline req/s.",
+      ],
+      figures,
+      targets,
+    };
+  } finally {
+    serviceClients.close();
+    baselineClients.close();
+    await Promise.all([service.stop(), baselineServer.stop()]);
+  }
+}
