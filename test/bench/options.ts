@@ -25,8 +25,8 @@ export interface BenchOptions {
   readonly sections: ReadonlySet<string>;
   /** Where to write the figures as JSON, if anywhere. */
   readonly jsonFile: string | undefined;
-  /** Also benchmark List on FerretDB's PostgreSQL backend (postgres://... URL of a server to use). */
-  readonly postgresUrl: string | undefined;
+  /** Also benchmark List on FerretDB's PostgreSQL backend (BENCH_POSTGRES=1; a local PostgreSQL, trust auth). */
+  readonly postgres: boolean;
 }
 
 /** Every section, in the order they run. */
@@ -50,7 +50,7 @@ export function readOptions(): BenchOptions {
   return {
     quick,
     rounds: numberFrom("BENCH_ROUNDS", quick ? 2 : 3),
-    roundMs: numberFrom("BENCH_ROUND_MS", quick ? 1_000 : 3_000),
+    roundMs: numberFrom("BENCH_ROUND_MS", quick ? 1_000 : 2_000),
     warmupMs: numberFrom("BENCH_WARMUP_MS", quick ? 500 : 2_000),
     concurrencies: (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number),
     listKeys: numberFrom("BENCH_LIST_KEYS", quick ? 5_000 : 100_000),
@@ -62,6 +62,6 @@ export function readOptions(): BenchOptions {
     soakMs: numberFrom("BENCH_SOAK_MS", quick ? 10_000 : 60_000),
     sections,
     jsonFile: process.env.BENCH_JSON || undefined,
-    postgresUrl: process.env.BENCH_POSTGRES_URL || undefined,
+    postgres: process.env.BENCH_POSTGRES === "1",
   };
 }

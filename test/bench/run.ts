@@ -16,6 +16,7 @@ import type { BenchContext } from "./context.js";
 import { benchGhz } from "./ghz-bench.js";
 import { benchLastUse } from "./last-use-bench.js";
 import { benchList } from "./list-bench.js";
+import { startFerretOnPostgres } from "./postgres-target.js";
 import { readOptions } from "./options.js";
 import { killAllChildren } from "./processes.js";
 import { renderSection, type Section } from "./report.js";
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     options,
     databaseUri: database.uri,
-    engine: database.engine,
+    engine: database.engine === "ferretdb" ? "ferretdb (SQLite backend)" : database.engine,
     databaseName: DATABASE,
     client,
     db,
@@ -86,6 +87,27 @@ async function main(): Promise<void> {
       const section = await run(ctx);
       sections.push(section);
       console.log(renderSection(section));
+    }
+    if (options.postgres) {
+      progress("section list on FerretDB with PostgreSQL");
+      const pg = await startFerretOnPostgres();
+      const pgClient = await new MongoClient(pg.uri, { socketTimeoutMS: 600_000 }).connect();
+      try {
+        const section = await benchList({
+          ...ctx,
+          engine: "ferretdb (PostgreSQL backend)",
+          databaseUri: pg.uri,
+          client: pgClient,
+          db: pgClient.db(DATABASE),
+          keys: pgClient.db(DATABASE).collection<KeyRecord>("api_keys"),
+          serviceEnv: (overrides = {}) => ({ ...ctx.serviceEnv(overrides), MONGODB_URI: pg.uri }),
+        });
+        sections.push(section);
+        console.log(renderSection(section));
+      } finally {
+        await pgClient.close();
+        await pg.stop();
+      }
     }
   } finally {
     await client.close();

@@ -27,6 +27,7 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
   const service = await startChild("service/main.ts", ctx.serviceEnv({ VERIFY_CACHE_MAX_ENTRIES: String(CACHE_ENTRIES), MONGODB_DATABASE: "bench_soak" }));
   const clients = connectBenchClients(service.url);
   const samples: { at: number; rss: number }[] = [];
+  const heap: { at: number; used: number; total: number; external: number; buffers: number }[] = [];
   try {
     const call = async (n: number) => {
       const kind = n % 100;
@@ -44,10 +45,23 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
     await closedLoop(call, 64, Math.max(ctx.options.warmupMs, SOAK_WARMUP_MS));
     const started = performance.now();
     const timer = setInterval(() => samples.push({ at: (performance.now() - started) / 1000, rss: service.rssBytes() }), 1_000);
+    // The JS heap and native buffers every 10 s, from the service's own metrics (what RSS is made of).
+    const heapTimer = setInterval(() => {
+      void service.metrics().then((text) =>
+        heap.push({
+          at: (performance.now() - started) / 1000,
+          used: metricValue(text, "nodejs_heap_size_used_bytes"),
+          total: metricValue(text, "nodejs_heap_size_total_bytes"),
+          external: metricValue(text, "nodejs_external_memory_bytes"),
+          buffers: metricValue(text, "nodejs_active_handles_total"),
+        }),
+      );
+    }, 10_000);
     samples.push({ at: 0, rss: service.rssBytes() });
     ctx.progress(`soak: ${ctx.options.soakMs / 1000} s at concurrency 64`);
     const result = await closedLoop(call, 64, ctx.options.soakMs);
     clearInterval(timer);
+    clearInterval(heapTimer);
     samples.push({ at: (performance.now() - started) / 1000, rss: service.rssBytes() });
     const metrics = await service.metrics();
     const rss = samples.map((sample) => sample.rss);
@@ -76,6 +90,7 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
         `RSS sampled every second from /proc/<pid>/status (${samples.length} samples), after ${Math.max(ctx.options.warmupMs, SOAK_WARMUP_MS) / 1000} s of warm-up at the same load. ` +
           `Heap used at the end ${fmt(metricValue(metrics, "nodejs_heap_size_used_bytes") / MIB, 1)} MiB; cache hit ratio ${(metricValue(metrics, "apikeys_verify_cache_hit_ratio") * 100).toFixed(1)} %.`,
         `RSS every 10 s (MiB): ${samples.filter((_, i) => i % 10 === 0).map((sample) => fmt(sample.rss / MIB, 0)).join(", ")}.`,
+        `JS heap used / total, external (MiB), handles every 10 s: ${heap.map((h) => `${fmt(h.used / MIB, 0)}/${fmt(h.total / MIB, 0)}, ${fmt(h.external / MIB, 0)}, ${h.buffers}`).join("; ")}.`,
       ],
       figures: { calls: result.completed, rps: result.rps, rss_start_mib: startRss / MIB, rss_end_mib: endRss / MIB, rss_max_mib: Math.max(...rss) / MIB, rss_growth_early_to_late: growth },
       targets: [{ name: "RSS flat over the soak (last third within 10 % of the first third)", met: growth < 0.1, detail: `${(growth * 100).toFixed(1)} %, ${fmt(startRss / MIB, 1)} → ${fmt(endRss / MIB, 1)} MiB` }],
