@@ -33,10 +33,10 @@ describe("graceful shutdown", () => {
     const adminKey = adminKeyFromStdout(service.stdout());
     const admin = grpcClient(service.url, adminKey);
     const keys = await Promise.all(Array.from({ length: 30 }, (_, i) => admin.generate({ name: `Shutdown ${i}` })));
-    // Another company's 8,000 keys make each List a slow call (FerretDB reads the whole collection):
+    // Another company's 4,000 keys make each List a slow call (FerretDB reads the whole collection):
     // some are sure to be in flight when the signal comes, and must still be answered.
     const now = new Date();
-    for (let batch = 0; batch < 8; batch++) {
+    for (let batch = 0; batch < 4; batch++) {
       await db.keys.insertMany(
         Array.from({ length: 1_000 }, (_, i) => {
           const n = batch * 1_000 + i;
