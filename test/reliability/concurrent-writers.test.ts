@@ -157,7 +157,11 @@ describe("concurrent Generate, Revoke, Verify and List on one company", () => {
     expect(stored).toEqual([...keys.keys(), (await db.keys.findOne({ created_by: null }))!._id].sort());
     for (const { label, request } of [...ORDERS, { label: "last used", request: { sortBy: SortField.LAST_USED_TIME } as ListInit }]) {
       const pass = await listAll(admin, request, 50);
-      expect([...pass.ids].sort(), label).toEqual(stored);
+      // In the last-used order the reader's own key moves as its List calls are recorded as uses (flushed
+      // every 100 ms here): it may be met twice; every other key must appear exactly once.
+      const ids = request.sortBy === SortField.LAST_USED_TIME ? [...new Set(pass.ids)] : pass.ids;
+      if (ids.length !== pass.ids.length) expect(pass.ids.filter((id, i) => pass.ids.indexOf(id) !== i)).toEqual([service.firstAdminKey!.record._id]);
+      expect([...ids].sort(), label).toEqual(stored);
       expect(pass.totalSize, label).toBe(stored.length);
     }
   });
