@@ -362,7 +362,10 @@ async function millionAcrossCompanies(ctx: BenchContext, now: Date, callerKey: s
   const service = await startChild("service/main.ts", ctx.serviceEnv({ MONGODB_DATABASE: DATABASE, CALL_TIMEOUT_MS: "900000", DB_QUERY_TIMEOUT_MS: "300000" }));
   const clients = connectBenchClients(service.url);
   try {
-    const million = cases(now).filter((c) => c.sortBy === "default" && Object.keys(c.filters).length === 0);
+    const only = process.env.BENCH_LIST_ONLY ? new RegExp(process.env.BENCH_LIST_ONLY) : undefined;
+    const million = cases(now).filter(
+      (c) => c.sortBy === "default" && Object.keys(c.filters).length === 0 && (!only || only.test(`${c.label}${c.deep ? " [deep]" : " [first]"}`)),
+    );
     const results = await runCases(ctx, million, records, clients, callerKey, now, 1);
     return [
       `1,000,000 keys across companies: seeded ${others.toLocaleString("en-US")} more in ${seconds.toFixed(0)} s (${fmt(others / seconds)} keys/s); listing company ${COMPANY} again:`,

@@ -19,7 +19,7 @@ import { metricSum, scrapeMetrics, spread, waitFor } from "./support/service-pro
 
 const DB_TIMEOUT_MS = 1_000;
 /** Slack on top of the deadline for a busy 2-core machine (event loop, other test files). */
-const SLACK_MS = 1_500;
+const SLACK_MS = 2_000;
 const DOWN_MS = 4_000;
 
 let database: OwnDatabase;
