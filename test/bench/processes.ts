@@ -41,7 +41,10 @@ export async function startChild(entry: string, env: Record<string, string>, tim
   });
   let out = "";
   let err = "";
-  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+  // Only the start is needed (the URL line); the rest is dropped so a chatty child cannot grow this.
+  child.stdout!.on("data", (chunk: Buffer) => {
+    if (out.length < 65_536) out += chunk.toString("utf8");
+  });
   // Logs go to stderr here only on warnings and errors; keep the tail for failures.
   child.stderr!.on("data", (chunk: Buffer) => (err = (err + chunk.toString("utf8")).slice(-4000)));
   running.add(child);
