@@ -27,7 +27,7 @@ import { spawnService, testEnv, uniqueDatabaseName, type ServiceProcess } from "
 import { envelope, rawGrpc, rawHttp1, type RawAnswer, type RawGrpc } from "./support/raw-http.js";
 import { adminKeyFromStdout, metricSum, scrapeMetrics } from "./support/service-process.js";
 
-const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 2_000);
+const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 1_600);
 /** Requests sent at once per fast-check run (shrinking still works: a failing batch shrinks as an array). */
 const BATCH = 8;
 const SERVICE = "/tokenizer.apikeys.v1.ApiKeyService";
