@@ -359,7 +359,7 @@ async function millionAcrossCompanies(ctx: BenchContext, now: Date, callerKey: s
     await seedSynthetic(keys, `bench-other-${offset / perCompany}`, records.length + offset, Math.min(perCompany, others - offset), now);
   }
   const seconds = (performance.now() - started) / 1000;
-  const service = await startChild("service/main.ts", ctx.serviceEnv({ MONGODB_DATABASE: DATABASE, CALL_TIMEOUT_MS: "900000", DB_QUERY_TIMEOUT_MS: "300000" }));
+  const service = await startChild("service/main.ts", ctx.serviceEnv({ MONGODB_DATABASE: DATABASE, CALL_TIMEOUT_MS: "600000", DB_QUERY_TIMEOUT_MS: "300000" }));
   const clients = connectBenchClients(service.url);
   try {
     const only = process.env.BENCH_LIST_ONLY ? new RegExp(process.env.BENCH_LIST_ONLY) : undefined;
