@@ -177,6 +177,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       },
       interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now)],
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
+      // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
+      idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
       httpRoutes: { "/metrics": metrics.httpRoute },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });

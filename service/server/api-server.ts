@@ -27,6 +27,11 @@ export interface ApiServerOptions {
   readonly httpRoutes?: Readonly<Record<string, HttpRoute>>;
   /** PEM certificate and key; when set the port speaks TLS (HTTP/2 and HTTP/1.1 by ALPN). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /**
+   * How long an HTTP/2 stream may see no traffic before it is closed (default 120 s). Must exceed the
+   * longest call: a call waiting on the database sends nothing until it answers.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** A built server. */
@@ -40,6 +45,7 @@ export interface ApiServer {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** Streams one HTTP/2 connection may have open at once (Node's default is unlimited). */
 const MAX_CONCURRENT_STREAMS = 1_000;
 
@@ -90,6 +96,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       session.once("close", () => sessions.delete(session));
     });
     secure.on("secureConnection", track);
+    secure.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     listener = secure;
   } else {
     const http1 = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
@@ -98,7 +105,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
     });
-    http2.setTimeout(120_000);
+    http2.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     listener = createOnePortListener({ http1, http2, firstBytesTimeoutMs: 10_000 });
     listener.on("connection", track);
     listener.on("close", () => http1.closeAllConnections());
