@@ -32,7 +32,9 @@ function main(): void {
       adminKeyPath={config.adminKeyPath}
       clipboard={createOsc52Clipboard(process.stdout)}
     />,
-    { alternateScreen: true },
+    // Both ends are TTYs (checked above), so this is an operator at a terminal even where CI=true is
+    // set: Ink would otherwise go non-interactive and draw nothing until exit.
+    { alternateScreen: true, interactive: true },
   );
   instance.waitUntilExit().then(
     () => {
