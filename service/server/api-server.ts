@@ -64,6 +64,9 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     routes: options.routes,
     interceptors: options.interceptors,
     readMaxBytes: options.maxMessageBytes,
+    // A misspelt JSON field or enum name is an error that names it, not a filter silently ignored
+    // (`{"staus":"STATUS_ACTIVE"}` would otherwise list every key).
+    jsonOptions: { ignoreUnknownFields: false },
     fallback,
   });
   const handler: NodeHandlerFn = (req, res) => {

@@ -123,6 +123,13 @@ describe("plain HTTP/1.1 POSTs of Connect JSON (curl, Zapier)", () => {
     expect(invalid.body.message).toMatch(/^page_size: /);
     const notJson = await postConnectJson(h.service.url, "Verify", "{not json");
     expect(notJson.status).toBe(400);
+    // A misspelt field or enum value is refused by name, not ignored (that would list every key).
+    const misspeltField = await postConnectJson(h.service.url, "List", { staus: "STATUS_ACTIVE" }, h.service.adminKey);
+    expect(misspeltField.status).toBe(400);
+    expect(misspeltField.body.message).toContain("staus");
+    const misspeltEnum = await postConnectJson(h.service.url, "List", { status: "STATUS_ACTIV" }, h.service.adminKey);
+    expect(misspeltEnum.status).toBe(400);
+    expect(misspeltEnum.body.message).toContain("STATUS_ACTIV");
     const unknownMethod = await fetch(`${h.service.url}/tokenizer.apikeys.v1.ApiKeyService/Delete`, {
       method: "POST",
       headers: { "content-type": "application/json" },
