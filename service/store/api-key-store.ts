@@ -122,6 +122,9 @@ export class ApiKeyStore {
     const wanted = query.pageSize + 1; // one extra tells whether another page follows
     const found: { record: KeyRecord; segment: number }[] = [];
 
+    // The count and the page are independent reads: run them together (on FerretDB each is a scan).
+    const counting = this.#keys.countDocuments(base);
+    counting.catch(() => undefined); // observed below; avoids an unhandled rejection if the page read fails first
     for (let index = query.after?.segment ?? 0; index < segments.length && found.length < wanted; index++) {
       const segment = segments[index]!;
       const clauses: Filter<KeyRecord>[] = [base, segment.filter];
@@ -134,7 +137,7 @@ export class ApiKeyStore {
       for (const record of records) found.push({ record, segment: index });
     }
 
-    const totalSize = await this.#keys.countDocuments(base);
+    const totalSize = await counting;
     const page = found.slice(0, query.pageSize);
     const last = page.at(-1);
     const next =
