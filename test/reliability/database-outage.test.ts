@@ -101,7 +101,8 @@ describe("database outage under load", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await load.stop();
 
-    expect(recovered, "a Generate succeeded after the database came back").toBe(true);
+    const sinceUp = load.calls.filter((call) => call.start >= upAt);
+    expect(recovered, `a Generate succeeded after the database came back; since then: ${JSON.stringify(tally(sinceUp))}, last: ${sinceUp.at(-1)?.message}`).toBe(true);
     const failed = load.calls.filter((call) => call.outcome !== "OK");
     const byOutcome = tally(load.calls);
     const failureMs = failed.map((call) => call.end - call.start);
