@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe("the driver across database restarts", () => {
   it(`${CLIENTS} busy clients all recover after each of ${ROUNDS} restarts`, async () => {
-    // The service's own client options: short selection and connect timeouts make heartbeats frequent.
+    // The options the service gives its client (app.ts): short server-selection and connect timeouts.
     const clients = Array.from({ length: CLIENTS }, () =>
       new MongoClient(database.uri, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000, socketTimeoutMS: 10_000 }),
     );
