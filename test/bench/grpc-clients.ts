@@ -3,9 +3,7 @@
  * internal service of the platform would use): ApiKeyService and grpc.health.v1.Health.
  */
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { join } from "node:path";
-import { REPO_ROOT } from "./paths.js";
+import { grpcJsServiceConstructor, loadGrpcJsPackage } from "../support/grpc-js-proto.js";
 
 type Unary = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: any) => void) => void;
 
@@ -18,23 +16,11 @@ export interface BenchClients {
   close(): void;
 }
 
-function load(file: string): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(join(REPO_ROOT, "proto", file), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [join(REPO_ROOT, "proto")],
-  });
-  return grpc.loadPackageDefinition(definition);
-}
-
 /** Opens one HTTP/2 connection (h2c) to `url` shared by both clients, as one internal caller would. */
 export function connectBenchClients(url: string): BenchClients {
   const target = url.replace(/^https?:\/\//, "");
-  const apiKeysCtor = (load("tokenizer/apikeys/v1/api_keys.proto") as any).tokenizer.apikeys.v1.ApiKeyService as grpc.ServiceClientConstructor;
-  const healthCtor = (load("grpc/health/v1/health.proto") as any).grpc.health.v1.Health as grpc.ServiceClientConstructor;
+  const apiKeysCtor = grpcJsServiceConstructor();
+  const healthCtor = (loadGrpcJsPackage("grpc/health/v1/health.proto") as any).grpc.health.v1.Health as grpc.ServiceClientConstructor;
   const options: grpc.ChannelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
   const apiKeys = new apiKeysCtor(target, grpc.credentials.createInsecure(), options);
   const health = new healthCtor(target, grpc.credentials.createInsecure(), options);

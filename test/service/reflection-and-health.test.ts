@@ -1,13 +1,11 @@
 // Tools nobody on the team wrote must work against the service: grpcurl discovers it through server
 // reflection and calls it, and a @grpc/grpc-js health check sees it SERVING.
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findGrpcurl, grpcurl } from "../support/grpcurl.js";
+import { loadGrpcJsPackage } from "../support/grpc-js-proto.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { KEY_TEXT } from "../support/rejections.js";
-import { REPO_ROOT } from "../support/service.js";
 
 let h: Harness;
 let address: string;
@@ -88,8 +86,7 @@ describe("grpcurl (server reflection)", () => {
 
 describe("@grpc/grpc-js health client", () => {
   function healthClient(): grpc.Client & Record<string, Function> {
-    const definition = protoLoader.loadSync(join(REPO_ROOT, "proto/grpc/health/v1/health.proto"), { keepCase: true, enums: String, defaults: true });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+    const loaded = loadGrpcJsPackage("grpc/health/v1/health.proto") as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
     return new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
   }
 

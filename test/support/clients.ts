@@ -5,10 +5,7 @@
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { join } from "node:path";
 import { ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { REPO_ROOT } from "./service.js";
 
 /** Adds `Authorization: Bearer <key>` to every call. */
 export function bearer(key: string): Interceptor {
@@ -29,22 +26,6 @@ export function connectClient(baseUrl: string, key?: string): Client<typeof ApiK
 /** A gRPC-protocol client over HTTP/2 (h2c), authenticated with `key` when given. */
 export function grpcClient(baseUrl: string, key?: string): Client<typeof ApiKeyService> {
   return createClient(ApiKeyService, createGrpcTransport({ baseUrl, interceptors: key ? [bearer(key)] : [] }));
-}
-
-/** The ApiKeyService constructor of @grpc/grpc-js, loaded from proto/ (keepCase: snake_case fields). */
-export function grpcJsServiceConstructor(): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(join(REPO_ROOT, "proto/tokenizer/apikeys/v1/api_keys.proto"), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [join(REPO_ROOT, "proto")],
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    tokenizer: { apikeys: { v1: { ApiKeyService: grpc.ServiceClientConstructor } } };
-  };
-  return loaded.tokenizer.apikeys.v1.ApiKeyService;
 }
 
 /** Calls a unary method of a @grpc/grpc-js client as a promise. */
