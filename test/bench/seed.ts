@@ -5,8 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Collection } from "mongodb";
-import { generateKey, keyIdOf } from "../../service/keys/key-format.js";
-import { hashKey } from "../../service/keys/key-hash.js";
+import { newKeyRecord } from "../../service/keys/key-issuer.js";
 import { ALL_SCOPES } from "../../service/keys/scopes.js";
 import { purgeTimeOf, type KeyRecord } from "../../service/store/key-record.js";
 
@@ -20,24 +19,9 @@ export interface SeededKey {
   readonly record: KeyRecord;
 }
 
-/** A real key (secret + peppered hash), as Generate would store it. */
+/** A real key (secret + peppered hash), built by the same code as Generate's. */
 export function verifiableKey(pepper: string, companyId: string, name: string, now: Date, scopes: readonly string[] = ALL_SCOPES): SeededKey {
-  const secret = generateKey();
-  const record: KeyRecord = {
-    _id: keyIdOf(secret),
-    company_id: companyId,
-    name,
-    name_lower: name.toLowerCase(),
-    secret_hash: hashKey(pepper, secret),
-    scopes: [...scopes],
-    create_time: now,
-    last_used_time: null,
-    expire_time: null,
-    revoke_time: null,
-    purge_time: null,
-    created_by: null,
-  };
-  return { secret, record };
+  return newKeyRecord(pepper, { companyId, name, scopes, expireTime: null, createdBy: null }, now, RETENTION_MS);
 }
 
 const WORDS = ["Zapier", "CRM", "Reporting", "Billing", "Sync", "Export", "Import", "Webhook", "Partner", "Mobile", "Audit", "Backup"];

@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { seedSynthetic } from "../bench/seed.js";
 import { connectClient, grpcClient, grpcJsCall } from "../support/clients.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
@@ -36,28 +37,7 @@ describe("graceful shutdown", () => {
     const keys = await Promise.all(Array.from({ length: 30 }, (_, i) => admin.generate({ name: `Shutdown ${i}` })));
     // Another company's 4,000 keys make each List a slow call (FerretDB reads the whole collection):
     // some are sure to be in flight when the signal comes, and must still be answered.
-    const now = new Date();
-    for (let batch = 0; batch < 4; batch++) {
-      await db.keys.insertMany(
-        Array.from({ length: 1_000 }, (_, i) => {
-          const n = batch * 1_000 + i;
-          return {
-            _id: `key_${n.toString(16).padStart(12, "0")}`,
-            company_id: "bulk",
-            name: `Bulk ${n}`,
-            name_lower: `bulk ${n}`,
-            secret_hash: "0".repeat(64),
-            scopes: ["keys:read"],
-            create_time: now,
-            last_used_time: null,
-            expire_time: null,
-            revoke_time: null,
-            purge_time: null,
-            created_by: null,
-          };
-        }),
-      );
-    }
+    await seedSynthetic(db.keys, "bulk", 0, 4_000, new Date());
     // The last OK verify of each key, as the client saw it (the service's use time lies within it).
     const lastOk = new Map<string, { start: number; end: number }>();
 
