@@ -9,8 +9,8 @@
  *    does nothing but the raw driver's findOne of the key's document.
  */
 import type { BenchContext } from "./context.js";
-import { compareUnderLoad, type Measured } from "./compare.js";
-import { connectBenchClients } from "./grpc-clients.js";
+import { compareUnderLoad, type Measured, type Side } from "./compare.js";
+import { connectBenchClients, type BenchClients } from "./grpc-clients.js";
 import { metricValue, startBoth, startChild } from "./processes.js";
 import { fmt, ratio, type Section, type Target } from "./report.js";
 import { verifiableKey, type SeededKey } from "./seed.js";
@@ -62,6 +62,17 @@ const HEADER = [
   "errors",
 ];
 
+/** Verify of `keys` in turn over `clients`, every answer checked VALID; CPU time from `server`. */
+function verifySide(clients: BenchClients, keys: readonly SeededKey[], server: { cpuSeconds(): number }): Side {
+  return {
+    call: async (n: number) => {
+      const answer = await clients.call(clients.apiKeys, "Verify", { key: keys[n % keys.length]!.secret });
+      if (!answer.valid) throw new Error(`Verify answered ${answer.code}`);
+    },
+    cpuSeconds: () => server.cpuSeconds(),
+  };
+}
+
 /** Adds the figures of one concurrency under a prefix. */
 function figuresOf(prefix: string, concurrency: number, base: Measured, subject: Measured): Record<string, number> {
   return {
@@ -86,13 +97,7 @@ export async function benchVerifyCached(ctx: BenchContext): Promise<Section> {
   const clients = connectBenchClients(service.url);
   try {
     const health = { call: () => clients.call(clients.health, "Check", { service: "" }), cpuSeconds: () => service.cpuSeconds() };
-    const verify = {
-      call: async (n: number) => {
-        const answer = await clients.call(clients.apiKeys, "Verify", { key: keys[n % keys.length]!.secret });
-        if (!answer.valid) throw new Error(`Verify answered ${answer.code}`);
-      },
-      cpuSeconds: () => service.cpuSeconds(),
-    };
+    const verify = verifySide(clients, keys, service);
     const rows: string[][] = [];
     const figures: Record<string, number> = {};
     const targets: Target[] = [];
@@ -146,19 +151,12 @@ export async function benchVerifyUncached(ctx: BenchContext): Promise<Section> {
   const serviceClients = connectBenchClients(service.url);
   const baselineClients = connectBenchClients(baselineServer.url);
   try {
-    const side = (clients: typeof serviceClients, server: typeof service) => ({
-      call: async (n: number) => {
-        const answer = await clients.call(clients.apiKeys, "Verify", { key: keys[n % keys.length]!.secret });
-        if (!answer.valid) throw new Error(`Verify answered ${answer.code}`);
-      },
-      cpuSeconds: () => server.cpuSeconds(),
-    });
     const rows: string[][] = [];
     const figures: Record<string, number> = {};
     const targets: Target[] = [];
     for (const concurrency of ctx.options.concurrencies) {
       ctx.progress(`verify uncached: concurrency ${concurrency}`);
-      const { baseline, subject } = await compareUnderLoad(side(baselineClients, baselineServer), side(serviceClients, service), concurrency, ctx.options);
+      const { baseline, subject } = await compareUnderLoad(verifySide(baselineClients, keys, baselineServer), verifySide(serviceClients, keys, service), concurrency, ctx.options);
       rows.push(rowOf(concurrency, baseline, subject));
       const slowdown = baseline.rps / subject.rps;
       Object.assign(figures, figuresOf("baseline", concurrency, baseline, subject), {
