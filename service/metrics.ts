@@ -59,14 +59,16 @@ export function createMetrics(): Metrics {
     labelNames: ["result"],
     registers: [registry],
   });
-  const cacheCounts = { hit: 0, miss: 0 };
   new Gauge({
     name: "apikeys_verify_cache_hit_ratio",
     help: "Share of verify cache lookups that were hits since start (0 before the first lookup)",
     registers: [registry],
-    collect() {
-      const total = cacheCounts.hit + cacheCounts.miss;
-      this.set(total === 0 ? 0 : cacheCounts.hit / total);
+    // Derived from the lookup counter at scrape time, so the two can never disagree.
+    async collect() {
+      const { values } = await cacheLookups.get();
+      const count = (result: string) => values.find((value) => value.labels.result === result)?.value ?? 0;
+      const total = count("hit") + count("miss");
+      this.set(total === 0 ? 0 : count("hit") / total);
     },
   });
   const flushSize = new Histogram({
@@ -119,10 +121,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     verify: {
-      onCacheLookup: (hit) => {
-        cacheCounts[hit ? "hit" : "miss"]++;
-        cacheLookups.inc({ result: hit ? "hit" : "miss" });
-      },
+      onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
       onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),
     },
     lastUse: {
