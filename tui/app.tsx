@@ -6,7 +6,7 @@
 import { Component, useCallback, useMemo, useState, type ReactNode } from "react";
 import { Box, Text, useApp, useInput } from "ink";
 import type { Transport } from "@connectrpc/connect";
-import { keyIdOf } from "../service/keys/key-format.js";
+import { keyIdOf } from "../proto/keys/key-format.js";
 import { createDashboardClient } from "./client/dashboard-client.js";
 import type { Problem } from "./client/problems.js";
 import type { Clipboard } from "./clipboard.js";

@@ -4,7 +4,7 @@
  * The verified caller reaches handlers through `callerKey` in the context values.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { ApiKeyService } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { SCOPES, type Scope } from "../keys/scopes.js";
 import type { Verifier } from "../verify/verifier.js";
 import { callerKey } from "./caller-context.js";

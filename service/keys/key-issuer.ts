@@ -4,7 +4,7 @@
  */
 import { DuplicateKeyIdError, type ApiKeyStore } from "../store/api-key-store.js";
 import { purgeTimeOf, type KeyRecord } from "../store/key-record.js";
-import { generateKey, keyIdOf } from "./key-format.js";
+import { generateKey, keyIdOf } from "../../proto/keys/key-format.js";
 import { hashKey } from "./key-hash.js";
 
 /** What a new key is for and may do (already validated). */

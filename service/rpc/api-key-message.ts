@@ -1,7 +1,7 @@
 /** Maps a stored record to the public ApiKey message: never the secret, never its hash. */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ApiKeySchema, InactiveReason, Status, type ApiKey } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeySchema, InactiveReason, Status, type ApiKey } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { keyStateAt, MAX_TIMESTAMP_MS, type KeyRecord } from "../store/key-record.js";
 
 // A stored time beyond the Timestamp range (data written before purge times were capped) is shown as

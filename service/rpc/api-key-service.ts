@@ -4,7 +4,7 @@
  */
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ApiKeyService, VerifyCode } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { callerKey, type Caller } from "../auth/caller-context.js";
 import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
 import { issueKey } from "../keys/key-issuer.js";

@@ -3,8 +3,8 @@
  * Check reads a status kept fresh by a background ping, so it costs no I/O.
  */
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { ApiKeyService } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../proto/gen/grpc/health/v1/health_pb.js";
+import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Tells whether the service can serve now. */

@@ -4,9 +4,9 @@
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { z } from "zod";
-import type { GenerateRequest, ListRequest, RevokeRequest, TimeRange as TimeRangeMessage } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { SortField, Status } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { KEY_ID_SHAPE, KEY_PREFIX } from "../keys/key-format.js";
+import type { GenerateRequest, ListRequest, RevokeRequest, TimeRange as TimeRangeMessage } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { SortField, Status } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { KEY_ID_SHAPE, KEY_PREFIX } from "../../proto/keys/key-format.js";
 import { ALL_SCOPES, isScope } from "../keys/scopes.js";
 import type { SortColumn, TimeRange } from "../store/list-query.js";
 import { invalidArgument } from "./errors.js";

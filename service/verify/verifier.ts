@@ -14,7 +14,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
-import { isWellFormedKey, keyIdOf } from "../keys/key-format.js";
+import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
 import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
 import { isPurgedAt, keyStateAt, type KeyRecord } from "../store/key-record.js";
 

@@ -5,8 +5,8 @@
  * Started as a child process by the benchmark (env: MONGODB_URI, MONGODB_DATABASE); prints its URL.
  */
 import { MongoClient } from "mongodb";
-import { keyIdOf } from "../../service/keys/key-format.js";
-import { ApiKeyService, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { keyIdOf } from "../../proto/keys/key-format.js";
+import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { buildApiServer } from "../../service/server/api-server.js";
 
 const client = new MongoClient(process.env.MONGODB_URI!, { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, socketTimeoutMS: 300_000 });

@@ -5,7 +5,7 @@
  * exercised all along), well-formed unknown keys (a database read each, never cached) and malformed ones.
  */
 import { randomBytes } from "node:crypto";
-import { generateKey } from "../../service/keys/key-format.js";
+import { generateKey } from "../../proto/keys/key-format.js";
 import type { BenchContext } from "./context.js";
 import { connectBenchClients } from "./grpc-clients.js";
 import { closedLoop } from "./load.js";

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
-import { ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createDashboardTransport } from "../../tui/client/transport.js";
 import { readTable } from "./support/screen-table.js";
 import { REPO_ROOT, startEmbeddedService } from "./support/service-process.js";

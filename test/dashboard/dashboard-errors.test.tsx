@@ -2,7 +2,7 @@
 // the service stops mid-session and comes back (same database, same port), a key without a scope, a
 // refused key (back to the masked key prompt), no key at all.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { keyIdOf } from "../../service/keys/key-format.js";
+import { keyIdOf } from "../../proto/keys/key-format.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { KEYS } from "./support/keys.js";

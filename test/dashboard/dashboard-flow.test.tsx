@@ -4,8 +4,8 @@
 process.env.TZ = "Asia/Tokyo"; // rendered dates are in the operator's zone; Tokyo differs from UTC by a date near midnight
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { isWellFormedKey, keyIdOf } from "../../service/keys/key-format.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
 import { formatDate, formatDateTime, formatRelative } from "../../tui/dates.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { seedKeys, type SeededKey } from "../support/seed.js";

@@ -1,7 +1,7 @@
 // Thousands of keys: the dashboard asks the service for one screenful at a time (keyset pages), moves
 // through them with PgDn/PgUp and the cursor, and debounces typed filters into few List calls.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { seedKeys } from "../support/seed.js";
 import { KEYS } from "./support/keys.js";

@@ -1,7 +1,7 @@
 // The key format is a promise to every integration that stores a key: these tests pin it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generateKey, isWellFormedKey, KEY_ID_PREFIX, KEY_ID_SHAPE, KEY_LENGTH, KEY_PREFIX, keyIdOf } from "../../service/keys/key-format.js";
+import { generateKey, isWellFormedKey, KEY_ID_PREFIX, KEY_ID_SHAPE, KEY_LENGTH, KEY_PREFIX, keyIdOf } from "../../proto/keys/key-format.js";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const CHECKSUM_LENGTH = 6;

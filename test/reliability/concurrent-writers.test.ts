@@ -12,9 +12,9 @@
 // most runs; see the issue-5 report.
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SortField } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { SortField } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ListRequestSchema } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import type { ListRequestSchema } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { startTestService, uniqueDatabaseName, type TestService } from "../support/service.js";

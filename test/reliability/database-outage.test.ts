@@ -5,9 +5,9 @@
 // Uses a database server of its own: stopping it must not disturb the other test files.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoClient } from "mongodb";
-import { HealthCheckResponse_ServingStatus as Serving, Health } from "../../service/gen/grpc/health/v1/health_pb.js";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { KEY_ID_SHAPE } from "../../service/keys/key-format.js";
+import { HealthCheckResponse_ServingStatus as Serving, Health } from "../../proto/gen/grpc/health/v1/health_pb.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { KEY_ID_SHAPE } from "../../proto/keys/key-format.js";
 import type { KeyRecord } from "../../service/store/key-record.js";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";

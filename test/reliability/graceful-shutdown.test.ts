@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { seedSynthetic } from "../bench/seed.js";
 import { connectClient, grpcClient, grpcJsCall } from "../support/clients.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";

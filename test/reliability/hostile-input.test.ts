@@ -18,8 +18,8 @@ import {
   RevokeRequestSchema,
   VerifyCode,
   VerifyRequestSchema,
-} from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { generateKey } from "../../service/keys/key-format.js";
+} from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { generateKey } from "../../proto/keys/key-format.js";
 import { grpcClient } from "../support/clients.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { KEY_TEXT, wrongKeyShapes } from "../support/rejections.js";

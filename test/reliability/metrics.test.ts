@@ -4,8 +4,8 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { connect } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { generateKey } from "../../service/keys/key-format.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { generateKey } from "../../proto/keys/key-format.js";
 import { grpcClient } from "../support/clients.js";
 import { createTestClock } from "../support/clock.js";
 import { startTestService, type TestService } from "../support/service.js";

@@ -3,7 +3,7 @@
 // key in its verify cache (FerretDB has no change streams), so VERIFY_CACHE_TTL_MS (500 ms) bounds it.
 // The delay is measured over many trials and reported as a distribution.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
 import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
 import { startOwnDatabase, type OwnDatabase } from "./support/own-database.js";

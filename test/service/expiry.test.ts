@@ -3,7 +3,7 @@
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InactiveReason, Status, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { MAX_TIMESTAMP_MS } from "../../service/store/key-record.js";
 import { postConnectJson } from "../support/clients.js";
 import { createTestClock } from "../support/clock.js";

@@ -2,7 +2,7 @@
 // flush, never a write on the request path; the written time is the latest use; unused keys stay empty.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createTestClock } from "../support/clock.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { counterTotal, histogramTotals } from "../support/metrics.js";

@@ -4,7 +4,7 @@
 import { timestampDate, timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InactiveReason, Status, type ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { InactiveReason, Status, type ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { KeyRecord } from "../../service/store/key-record.js";
 import { createTestClock } from "../support/clock.js";
 import { addCompany } from "../support/companies.js";

@@ -4,7 +4,7 @@
 import type { Client } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SortField, Status, type ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { SortField, Status, type ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { PageTokens } from "../../service/store/page-token.js";
 import type { KeyRecord } from "../../service/store/key-record.js";
 import { createTestClock } from "../support/clock.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { connectClient } from "../support/clients.js";
 import { KEY_TEXT } from "../support/rejections.js";
 import { spawnService, startTestService, uniqueDatabaseName, type ServiceProcess } from "../support/service.js";

@@ -3,7 +3,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { InactiveReason, Status, VerifyCode } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { addCompany } from "../support/companies.js";
 import { connectClient } from "../support/clients.js";
 import { openTestDatabase } from "../support/database.js";

@@ -5,7 +5,7 @@
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 
 /** Adds `Authorization: Bearer <key>` to every call. */
 export function bearer(key: string): Interceptor {

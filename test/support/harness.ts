@@ -3,7 +3,7 @@
  * access (a separate client) and Connect clients for the admin key.
  */
 import type { Client } from "@connectrpc/connect";
-import type { ApiKeyService } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import type { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { StartOptions } from "../../service/app.js";
 import { connectClient, grpcClient } from "./clients.js";
 import { openTestDatabase, type TestDatabase } from "./database.js";

@@ -1,7 +1,7 @@
 /** Reading every page of a List, the way the dashboard pages through it. */
 import type { Client } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ApiKey, ApiKeyService, ListRequestSchema } from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import type { ApiKey, ApiKeyService, ListRequestSchema } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 
 /** A List request without paging fields. */
 export type ListFilters = Omit<MessageInitShape<typeof ListRequestSchema>, "pageToken" | "pageSize" | "$typeName">;

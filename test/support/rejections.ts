@@ -4,7 +4,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { expect } from "vitest";
-import { keyIdOf } from "../../service/keys/key-format.js";
+import { keyIdOf } from "../../proto/keys/key-format.js";
 
 /** Anything that looks like a full or partial key of this service. */
 export const KEY_TEXT = /tek_[0-9A-Za-z]{8,}/;

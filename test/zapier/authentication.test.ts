@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKey as generateKeyText } from "../../service/keys/key-format.js";
+import { generateKey as generateKeyText } from "../../proto/keys/key-format.js";
 import { connectClient } from "../support/clients.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { connection, failureOf, generateKey, leaks, zapierAppTester, type GeneratedKey } from "./zapier-app.js";

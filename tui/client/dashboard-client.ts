@@ -14,8 +14,8 @@ import {
   Status,
   TimeRangeSchema,
   type ApiKey,
-} from "../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { keyIdOf } from "../../service/keys/key-format.js";
+} from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { keyIdOf } from "../../proto/keys/key-format.js";
 import type { DateRange } from "../dates.js";
 import type { GenerateInput, GeneratedKey, Identity, KeyPage, KeyRow, ListQuery, SortColumn, StatusFilter } from "./types.js";
 

@@ -5,7 +5,7 @@
 import { useState } from "react";
 import { Box, Text, useInput } from "ink";
 import { PasswordInput } from "@inkjs/ui";
-import { isWellFormedKey } from "../../service/keys/key-format.js";
+import { isWellFormedKey } from "../../proto/keys/key-format.js";
 
 /** Props of LoginScreen. */
 export interface LoginScreenProps {

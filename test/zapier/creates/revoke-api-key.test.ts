@@ -3,8 +3,8 @@
  * really stops working; revoking again changes nothing; errors keep the service's message.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKey as generateKeyText, keyIdOf } from "../../../service/keys/key-format.js";
-import { VerifyCode } from "../../../service/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { generateKey as generateKeyText, keyIdOf } from "../../../proto/keys/key-format.js";
+import { VerifyCode } from "../../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { connectClient } from "../../support/clients.js";
 import { startTestService, type TestService } from "../../support/service.js";
 import { connection, failureOf, generateKey, zapierAppTester, type GeneratedKey } from "../zapier-app.js";
