@@ -4,11 +4,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { MongoClient } from "mongodb";
-import pRetry from "p-retry";
 import { createAuthInterceptor } from "./auth/auth-interceptor.js";
 import type { Config } from "./config.js";
-import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-db/embedded-db.js";
 import { file_grpc_health_v1_health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection } from "../proto/gen/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "../proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -17,16 +14,19 @@ import { LastUseRecorder } from "./jobs/last-use-recorder.js";
 import { startPeriodicJob, type PeriodicJob } from "./jobs/periodic-job.js";
 import { ensureFirstAdminKey } from "./keys/first-admin-key.js";
 import type { IssuedKey } from "./keys/key-issuer.js";
+import { KeysService } from "./keys/keys-service.js";
+import { PageTokens } from "./keys/page-token.js";
 import { loadPepper } from "./keys/pepper.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { registerApiKeyService } from "./rpc/api-key-service.js";
+import { registerApiKeyService } from "./rpc/api-key-handlers.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { registerHealthService } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
-import { ApiKeyStore } from "./store/api-key-store.js";
-import { PageTokens } from "./store/page-token.js";
+import type { KeyStore } from "./store/key-store.js";
+import { openStore } from "./store/open-store.js";
+import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
 import { Verifier } from "./verify/verifier.js";
 
 /** Test hooks; production uses the defaults. */
@@ -45,9 +45,11 @@ export interface RunningService {
   readonly firstAdminKey: IssuedKey | null;
   /** Where the first admin key was written (embedded mode), if it was. */
   readonly adminKeyFile: string | null;
-  readonly databaseUri: string;
-  readonly embeddedEngine: EmbeddedDatabase["engine"] | null;
-  readonly store: ApiKeyStore;
+  readonly store: KeyStore;
+  /** The domain layer the handlers call (tests drive it directly for what no RPC offers). */
+  readonly keys: KeysService;
+  /** Keys imported from an earlier version's embedded database at this start, if any. */
+  readonly imported: ImportReport | null;
   readonly lastUse: LastUseRecorder;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -59,15 +61,6 @@ const DAY_MS = 86_400_000;
 const HEALTH_PING_INTERVAL_MS = 2_000;
 /** How long shutdown waits for a background job (purge, health ping) that is running. */
 const JOBS_STOP_TIMEOUT_MS = 1_000;
-/** Keys per last-use bulk write: MongoDB takes big batches; FerretDB deadlocks at 100 updates per command. */
-const MONGODB_FLUSH_BATCH = 1_000;
-const FERRETDB_FLUSH_BATCH = 20;
-
-/** True when the server is FerretDB (its buildInfo says so), whose limits differ from MongoDB's. */
-async function detectFerretDb(client: MongoClient): Promise<boolean> {
-  const info = await client.db("admin").command({ buildInfo: 1 });
-  return typeof info.ferretdbVersion === "string";
-}
 
 /** Starts the service described by `config`. */
 export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
@@ -91,31 +84,11 @@ export async function startService(config: Config, options: StartOptions = {}): 
   };
 
   try {
-    const embedded = config.MONGODB_URI ? null : await startEmbeddedDatabase(dataDir, logger);
-    if (embedded) cleanups.push({ name: "embedded database", run: () => embedded.stop() });
-    const databaseUri = config.MONGODB_URI ?? embedded!.uri;
-
-    const client = new MongoClient(databaseUri, {
-      appName: "tokenizer-api-access",
-      serverSelectionTimeoutMS: config.DB_TIMEOUT_MS,
-      connectTimeoutMS: config.DB_TIMEOUT_MS,
-      socketTimeoutMS: config.DB_QUERY_TIMEOUT_MS,
-    });
-    cleanups.push({ name: "database client", run: () => client.close() });
-    // A database still starting (a container, a replica set electing) is waited for, briefly.
-    await pRetry(() => client.connect(), {
-      retries: 5,
-      minTimeout: 500,
-      onFailedAttempt: ({ error, attemptNumber }) => logger.warn({ attempt: attemptNumber, reason: error.message }, "database not reachable yet"),
-    });
-
+    const { store, imported } = await openStore(config, logger, now());
+    cleanups.push({ name: "database", run: () => store.close() });
     const pepper = loadPepper(config.API_KEY_PEPPER, dataDir);
     const metrics = createMetrics();
-    const store = new ApiKeyStore(client.db(config.MONGODB_DATABASE), logger);
-    await store.ensureIndexes();
-
-    const isFerretDb = await detectFerretDb(client);
-    const flushBatchSize = config.LAST_USED_FLUSH_BATCH_SIZE ?? (isFerretDb ? FERRETDB_FLUSH_BATCH : MONGODB_FLUSH_BATCH);
+    const flushBatchSize = config.LAST_USED_FLUSH_BATCH_SIZE ?? store.description.lastUseBatchSize;
     const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse, flushBatchSize);
     const verifier = new Verifier(
       store,
@@ -139,7 +112,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         }
       }, logger),
     );
-    if (!store.hasTtlIndex) {
+    if (!store.description.purgesItself) {
       jobs.push(startPeriodicJob("purge", config.PURGE_INTERVAL_MS, async () => {
         const purged = await store.purge(now());
         if (purged > 0) logger.info({ purged }, "purged keys past their retention");
@@ -161,14 +134,15 @@ export async function startService(config: Config, options: StartOptions = {}): 
 
     const firstAdminKey = await ensureFirstAdminKey(store, pepper, config.BOOTSTRAP_COMPANY, now(), retentionMs);
     let adminKeyFile: string | null = null;
-    if (firstAdminKey && embedded) {
+    if (firstAdminKey && !config.MONGODB_URI) {
       adminKeyFile = join(dataDir, "admin.key");
       writeFileSync(adminKeyFile, `${firstAdminKey.secret}\n`, { mode: 0o600 });
     }
 
+    const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
     const server = buildApiServer({
       routes: (router) => {
-        registerApiKeyService(router, { store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
+        registerApiKeyService(router, keys);
         registerHealthService(router, health);
         registerReflectionService(router, {
           files: [file_tokenizer_apikeys_v1_api_keys, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
@@ -187,7 +161,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    logger.info({ url: `${scheme}://${host}:${address.port}`, database: embedded ? embedded.engine : "external", ferretdb: isFerretDb, flushBatchSize }, "listening");
+    const { engine, location, details } = store.description;
+    logger.info({ url: `${scheme}://${host}:${address.port}`, engine, database: location, ...details, flushBatchSize }, "listening");
 
     let stopping: Promise<void> | undefined;
     return {
@@ -195,9 +170,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
       port: address.port,
       firstAdminKey,
       adminKeyFile,
-      databaseUri,
-      embeddedEngine: embedded?.engine ?? null,
       store,
+      keys,
+      imported,
       lastUse,
       metrics,
       logger,

@@ -1,17 +1,16 @@
 /**
  * `npm run bootstrap -- --company acme --name "Acme admin"`: creates an admin key (keys:read and
- * keys:write) for a company and prints it once. For production (MONGODB_URI); in embedded mode stop
- * the service first, since both would open the same data directory.
+ * keys:write) for a company and prints it once. Works against MONGODB_URI (production) and against the
+ * embedded SQLite file, also while the service runs on it (SQLite lets several processes share the file).
  */
 import { parseArgs } from "node:util";
-import { MongoClient } from "mongodb";
 import { companyIdSchema, ConfigError, loadConfig } from "./config.js";
-import { startEmbeddedDatabase } from "./embedded-db/embedded-db.js";
 import { issueAdminKey } from "./keys/first-admin-key.js";
 import { loadPepper } from "./keys/pepper.js";
 import { createLogger } from "./logger.js";
 import { nameSchema } from "./rpc/validation.js";
-import { ApiKeyStore } from "./store/api-key-store.js";
+import { StoreUnavailableError, StoreUnusableError } from "./store/key-store.js";
+import { openStore } from "./store/open-store.js";
 
 const USAGE = "usage: npm run bootstrap -- --company <company-id> --name <name / purpose>";
 
@@ -34,29 +33,26 @@ async function main(): Promise<number> {
 
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL);
-  const embedded = config.MONGODB_URI ? null : await startEmbeddedDatabase(config.DATA_DIR, logger);
-  const client = new MongoClient(config.MONGODB_URI ?? embedded!.uri, { serverSelectionTimeoutMS: config.DB_TIMEOUT_MS });
+  const now = new Date();
+  const { store } = await openStore(config, logger, now);
   try {
-    const store = new ApiKeyStore(client.db(config.MONGODB_DATABASE), logger);
-    await store.ensureIndexes();
-    const now = new Date();
     const issued = await issueAdminKey(store, loadPepper(config.API_KEY_PEPPER, config.DATA_DIR), company.data, name.data, now, config.INACTIVE_RETENTION_DAYS * 86_400_000);
-    await store.markBootstrapped(company.data, issued.record._id, now); // a later first start must not add another
+    await store.markBootstrapped({ companyId: company.data, keyId: issued.record.id, createTime: now }); // a later first start must not add another
     process.stdout.write(
-      `Admin key for company "${company.data}" (${issued.record._id}, scopes ${issued.record.scopes.join(" ")}).\n` +
+      `Admin key for company "${company.data}" (${issued.record.id}, scopes ${issued.record.scopes.join(" ")}).\n` +
         `It is shown once: copy it now.\n\n    ${issued.secret}\n\n`,
     );
     return 0;
   } finally {
-    await client.close();
-    await embedded?.stop();
+    await store.close();
   }
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : `bootstrap failed: ${(error as Error).message}`}\n`);
+    const known = error instanceof ConfigError || error instanceof StoreUnavailableError || error instanceof StoreUnusableError;
+    process.stderr.write(`${known ? (error as Error).message : `bootstrap failed: ${(error as Error).message}`}\n`);
     process.exit(1);
   },
 );

@@ -22,10 +22,15 @@ async function main(): Promise<void> {
 
   // Printed on stdout for the person who started the service, never through the logger.
   const lines = [`Tokenizer.Estate API Access is listening on ${service.url} (Connect, gRPC, gRPC-Web; metrics at /metrics)`];
+  if (service.imported) {
+    lines.push(
+      `Imported ${service.imported.added} of ${service.imported.keys} keys of an earlier version from ${service.imported.file} (once; that file is no longer used).`,
+    );
+  }
   if (service.firstAdminKey) {
     lines.push(
       "",
-      `First admin key for company "${service.firstAdminKey.record.company_id}" (${service.firstAdminKey.record._id}).`,
+      `First admin key for company "${service.firstAdminKey.record.company_id}" (${service.firstAdminKey.record.id}).`,
       "It is shown once and not stored anywhere in readable form: copy it now.",
       "",
       `    ${service.firstAdminKey.secret}`,

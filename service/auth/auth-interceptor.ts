@@ -42,12 +42,12 @@ export function createAuthInterceptor(verifier: Verifier, now: () => Date): Inte
     if (result.code !== "valid") throw new ConnectError(WHY_REFUSED[result.code], Code.Unauthenticated);
     if (!result.record.scopes.includes(scope)) {
       throw new ConnectError(
-        `the key ${result.record._id} lacks the scope "${scope}", which ${req.method.name} needs`,
+        `the key ${result.record.id} lacks the scope "${scope}", which ${req.method.name} needs`,
         Code.PermissionDenied,
       );
     }
     req.contextValues.set(callerKey, {
-      keyId: result.record._id,
+      keyId: result.record.id,
       companyId: result.record.company_id,
       scopes: result.record.scopes,
     });

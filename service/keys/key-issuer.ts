@@ -2,8 +2,8 @@
  * Creating a key: generate the secret, derive its identifier, store only the hash, return the secret once.
  * Shared by the Generate RPC and the bootstrap of the first admin key.
  */
-import { DuplicateKeyIdError, type ApiKeyStore } from "../store/api-key-store.js";
-import { purgeTimeOf, type KeyRecord } from "../store/key-record.js";
+import { DuplicateKeyIdError, type KeyRecord, type KeyStore } from "../store/key-store.js";
+import { purgeTimeOf } from "./key-state.js";
 import { generateKey, keyIdOf } from "../../proto/keys/key-format.js";
 import { hashKey } from "./key-hash.js";
 
@@ -32,7 +32,7 @@ const MAX_ATTEMPTS = 5;
 export function newKeyRecord(pepper: string, request: NewKey, now: Date, retentionMs: number): IssuedKey {
   const secret = generateKey();
   const record: KeyRecord = {
-    _id: keyIdOf(secret),
+    id: keyIdOf(secret),
     company_id: request.companyId,
     name: request.name,
     name_lower: request.name.toLowerCase(),
@@ -51,7 +51,7 @@ export function newKeyRecord(pepper: string, request: NewKey, now: Date, retenti
 
 /** Stores a new key in one insert (nothing half-written on failure) and returns it with its secret. */
 export async function issueKey(
-  store: ApiKeyStore,
+  store: KeyStore,
   pepper: string,
   request: NewKey,
   now: Date,

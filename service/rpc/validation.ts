@@ -8,7 +8,8 @@ import type { GenerateRequest, ListRequest, RevokeRequest, TimeRange as TimeRang
 import { SortField, Status } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { KEY_ID_SHAPE, KEY_PREFIX } from "../../proto/keys/key-format.js";
 import { ALL_SCOPES, isScope } from "../keys/scopes.js";
-import type { SortColumn, TimeRange } from "../store/list-query.js";
+import type { GenerateKeyRequest, ListKeysRequest } from "../keys/keys-service.js";
+import type { SortColumn, TimeRange } from "../store/list-plan.js";
 import { invalidArgument } from "./errors.js";
 
 /** Longest Name / Purpose, in characters. */
@@ -133,8 +134,6 @@ const listSchema = z.object({
   page_token: z.string().max(PAGE_TOKEN_MAX_LENGTH, "is not a page token of this service"),
 });
 
-/** A list request, validated; the page token is still encoded (the store's planner decodes it). */
-export type ValidListRequest = z.output<typeof listSchema>;
 
 /** A zod failure as INVALID_ARGUMENT naming the first bad field, e.g. `scopes[1]: unknown scope`. */
 function rejection(error: z.ZodError) {
@@ -151,9 +150,9 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   return result.data;
 }
 
-/** Validates a ListRequest. */
-export function parseListRequest(req: ListRequest): ValidListRequest {
-  return parse(listSchema, {
+/** Validates a ListRequest; the page token is still encoded (the keys service decodes it). */
+export function parseListRequest(req: ListRequest): ListKeysRequest {
+  const valid = parse(listSchema, {
     id_contains: req.idContains,
     name_contains: req.nameContains,
     create_time: req.createTime,
@@ -165,10 +164,22 @@ export function parseListRequest(req: ListRequest): ValidListRequest {
     page_size: req.pageSize,
     page_token: req.pageToken,
   });
+  return {
+    idContains: valid.id_contains,
+    nameContains: valid.name_contains,
+    createTime: valid.create_time,
+    lastUsedTime: valid.last_used_time,
+    expireTime: valid.expire_time,
+    status: valid.status,
+    sortBy: valid.sort_by,
+    descending: valid.descending,
+    pageSize: valid.page_size,
+    pageToken: valid.page_token,
+  };
 }
 
 /** Validates a GenerateRequest against the caller's scopes and the current time. */
-export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonly string[], now: Date) {
+export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonly string[], now: Date): GenerateKeyRequest {
   const schema = z.object({
     name: nameSchema,
     expire_time: timestamp
@@ -199,7 +210,8 @@ export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonl
       })
       .transform((scopes) => (scopes.length === 0 ? [...callerScopes] : scopes)),
   });
-  return parse(schema, { name: req.name, expire_time: req.expireTime, scopes: req.scopes });
+  const valid = parse(schema, { name: req.name, expire_time: req.expireTime, scopes: req.scopes });
+  return { name: valid.name, expireTime: valid.expire_time ?? null, scopes: valid.scopes };
 }
 
 /** Validates a RevokeRequest; identifiers are accepted in any case and with surrounding spaces. */

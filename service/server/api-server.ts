@@ -89,6 +89,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   };
 
   let listener: Server;
+  /** Closes HTTP/1.1 keep-alive connections that carry no request, so clients stop reusing them. */
+  let closeIdleHttp1 = () => {};
   if (options.tls) {
     const secure = createSecureServer(
       { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, maxSessionMemory: 10, settings: { maxHeaderListSize: MAX_HEADER_BYTES, maxConcurrentStreams: MAX_CONCURRENT_STREAMS } },
@@ -97,6 +99,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     secure.on("session", (session) => {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
+      if (closing) session.close(); // a connection accepted just before close(): GOAWAY it too
     });
     secure.on("secureConnection", track);
     secure.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
@@ -107,11 +110,13 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     http2.on("session", (session) => {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
+      if (closing) session.close(); // a connection accepted just before close(): GOAWAY it too
     });
     http2.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     listener = createOnePortListener({ http1, http2, firstBytesTimeoutMs: 10_000 });
     listener.on("connection", track);
     listener.on("close", () => http1.closeAllConnections());
+    closeIdleHttp1 = () => http1.closeIdleConnections();
     http1.on("request", (_req, res) => {
       // While shutting down, tell HTTP/1.1 clients not to reuse the connection.
       if (closing) res.setHeader("connection", "close");
@@ -136,8 +141,15 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       closing = true;
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const session of sessions) session.close(); // GOAWAY: no new streams, running ones finish
+      closeIdleHttp1();
+      // Done when no request is being served and every HTTP/2 session has ended by itself: a session ends
+      // once its last stream does, which also covers a stream accepted just before the GOAWAY whose
+      // handler has not started yet (not yet counted in `inflight`).
       const deadline = Date.now() + timeoutMs;
-      while (inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((inflight > 0 || sessions.size > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        closeIdleHttp1();
+      }
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
       await stopped;

@@ -16,7 +16,8 @@ import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
 import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
 import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
-import { isPurgedAt, keyStateAt, type KeyRecord } from "../store/key-record.js";
+import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
+import type { KeyRecord } from "../store/key-store.js";
 
 /** The outcome of a verification, a closed set (never thrown). */
 export type VerifyResult =

@@ -1,13 +1,18 @@
 /**
- * Seeding for the benchmarks: documents are inserted directly with insertMany in batches, in the shape
- * of service/store/key-record.ts. Only the keys the benchmark presents (Verify, the List caller) get a
+ * Seeding for the benchmarks: records in the shape of the store contract (service/store/key-store.ts),
+ * inserted directly in bulk, never through RPCs. Only the keys the benchmark presents (Verify, the List caller) get a
  * real secret and hash; the bulk of a big company gets a placeholder hash (nobody ever presents them).
  */
 import { createHash } from "node:crypto";
-import type { Collection } from "mongodb";
 import { newKeyRecord } from "../../service/keys/key-issuer.js";
+import { purgeTimeOf } from "../../service/keys/key-state.js";
 import { ALL_SCOPES } from "../../service/keys/scopes.js";
-import { purgeTimeOf, type KeyRecord } from "../../service/store/key-record.js";
+import type { KeyRecord } from "../../service/store/key-store.js";
+
+/** Where seeded records go: a test database, or a store's bulk insert. */
+export interface RecordSink {
+  insert(records: readonly KeyRecord[]): Promise<void>;
+}
 
 /** The service's default retention (INACTIVE_RETENTION_DAYS=30), used for purge times. */
 export const RETENTION_MS = 30 * 86_400_000;
@@ -47,7 +52,7 @@ export function syntheticKey(n: number, companyId: string, now: Date): KeyRecord
   const revoke = unit(n, "r") < 0.1 ? new Date(t - Math.floor(unit(n, "rr") * 20 * DAY_MS) - 1000) : null;
   const name = `${WORDS[n % WORDS.length]} ${WORDS[Math.floor(unit(n, "w") * WORDS.length)]} ${n.toString().padStart(7, "0")}`;
   const record: KeyRecord = {
-    _id: `key_${((BigInt(n) * ID_MULTIPLIER) & ID_MASK).toString(16).padStart(12, "0")}`,
+    id: `key_${((BigInt(n) * ID_MULTIPLIER) & ID_MASK).toString(16).padStart(12, "0")}`,
     company_id: companyId,
     name,
     name_lower: name.toLowerCase(),
@@ -69,7 +74,7 @@ export function syntheticKey(n: number, companyId: string, now: Date): KeyRecord
  * across companies: they make the identifiers). Returns the records and the insert rate.
  */
 export async function seedSynthetic(
-  keys: Collection<KeyRecord>,
+  sink: RecordSink,
   companyId: string,
   firstNumber: number,
   count: number,
@@ -81,7 +86,7 @@ export async function seedSynthetic(
   for (let offset = 0; offset < count; offset += batchSize) {
     const batch: KeyRecord[] = [];
     for (let n = offset; n < Math.min(count, offset + batchSize); n++) batch.push(syntheticKey(firstNumber + n, companyId, now));
-    await keys.insertMany(batch, { ordered: false });
+    await sink.insert(batch);
     records.push(...batch);
   }
   return { records, perSecond: count / ((performance.now() - started) / 1000) };

@@ -54,7 +54,7 @@ describe("the service stops mid-session", () => {
     await ui.waitFor((screen) => !screen.includes("Try again?"), "the prompt closed");
 
     // Another instance comes up on the same database and port: the dashboard finds it by itself.
-    const back: TestService = await startTestService({ database: h.database, env: { PORT: String(h.service.port) } });
+    const back: TestService = await startTestService({ database: h.db, env: { PORT: String(h.service.port) } });
     cleanups.push(() => back.stop());
     const again = await ui.waitFor("● Connected to", "the reconnection", 20_000);
     expect(again).not.toContain("Cannot reach");

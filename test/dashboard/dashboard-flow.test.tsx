@@ -24,7 +24,7 @@ beforeAll(async () => {
   h = await startHarness("dashboard_flow", { env: { LAST_USED_FLUSH_INTERVAL_MS: "50" } });
   adminId = keyIdOf(h.service.adminKey);
   adminName = (await h.db.key(adminId))!.name;
-  const [zapierMain, crm, analytics, reporting, zapierBackup] = await seedKeys(h.db.keys, [
+  const [zapierMain, crm, analytics, reporting, zapierBackup] = await seedKeys(h.db, [
     // 20:00 UTC on the 4th is 05:00 on the 5th in Tokyo.
     { name: "Zapier_Main", createTime: new Date("2025-03-04T20:00:00Z"), lastUsedTime: new Date("2025-03-10T01:00:00Z") },
     { name: "crm_integration", createTime: new Date("2025-03-05T09:00:00Z"), expireTime: new Date(now + 3 * DAY) },

@@ -28,7 +28,7 @@ beforeAll(async () => {
   h = await startHarness("dashboard_paging");
   const start = Date.parse("2025-01-01T00:00:00Z");
   // Key_0001 is the oldest, Key_2000 the newest (one minute apart).
-  await seedKeys(h.db.keys, Array.from({ length: SEEDED }, (_, i) => ({ name: name(i + 1), createTime: new Date(start + i * 60_000) })));
+  await seedKeys(h.db, Array.from({ length: SEEDED }, (_, i) => ({ name: name(i + 1), createTime: new Date(start + i * 60_000) })));
   ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
   await ui.waitFor(`1–${PAGE} of 2,001`, "the first page", 20_000);
 }, 120_000);

@@ -5,19 +5,18 @@
 // verified: a use moves a key in that order, which keyset paging cannot hide (the design promises
 // stability while keys are added or revoked).
 //
-// The status order is paged too, and its anomalies are counted and printed, but only asserted with
-// RELIABILITY_STRICT_STATUS=1: a Revoke stamps revoke_time before its write lands, so a page read in
-// between sees the key active while its stamp says "revoked before this listing began"; the key then
-// falls between the Active and Inactive segments (lost) or into both (listed twice). Reproduced here in
-// most runs; see the issue-5 report.
+// The status order is held to the same rule: a Revoke's stamp can precede the moment its write becomes
+// visible, and a page read in between saw the key active while its stamp said "revoked before this listing
+// began" (lost, or listed twice, 1-4 times a run before the status order was judged a grace period before
+// the first page; see list-plan.ts).
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SortField } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListRequestSchema } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
-import { startTestService, uniqueDatabaseName, type TestService } from "../support/service.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { startTestService, type TestService } from "../support/service.js";
 import { startLoad, tally } from "./support/call-log.js";
 import { waitFor } from "./support/service-process.js";
 
@@ -33,16 +32,14 @@ const ORDERS: { label: string; request: ListInit }[] = [
   { label: "expiry", request: { sortBy: SortField.EXPIRE_TIME } },
 ];
 const PAGE_SIZES = [13, 25, 50];
-const STRICT_STATUS = process.env.RELIABILITY_STRICT_STATUS === "1";
 const MAX_KEYS = 320;
 
 let service: TestService;
 let db: TestDatabase;
 
 beforeAll(async () => {
-  const database = uniqueDatabaseName("concurrency");
-  service = await startTestService({ database, env: { LAST_USED_FLUSH_INTERVAL_MS: "100" } });
-  db = await openTestDatabase(database);
+  db = await createTestDatabase("concurrency");
+  service = await startTestService({ database: db, env: { LAST_USED_FLUSH_INTERVAL_MS: "100" } });
 });
 
 afterAll(async () => {
@@ -80,7 +77,6 @@ describe("concurrent Generate, Revoke, Verify and List on one company", () => {
     const ids = () => [...keys.keys()];
     const revoked = new Set<string>();
     const problems: string[] = [];
-    const statusProblems: string[] = [];
     let passes = 0;
     let passesStarted = 0;
     let pagesRead = 0;
@@ -122,17 +118,16 @@ describe("concurrent Generate, Revoke, Verify and List on one company", () => {
           const pass = await listAll(admin, request, pageSize);
           passes++;
           pagesRead += pass.pages;
-          const found = request.sortBy === SortField.STATUS && !STRICT_STATUS ? statusProblems : problems;
           const seen = new Set<string>();
           for (const id of pass.ids) {
-            if (seen.has(id)) found.push(`${label}/${pageSize}: ${id} listed twice`);
+            if (seen.has(id)) problems.push(`${label}/${pageSize}: ${id} listed twice`);
             seen.add(id);
           }
           for (const id of before) {
             if (seen.has(id)) continue;
             const doc = await db.key(id);
             const revokedAt = doc?.revoke_time ? `revoked ${doc.revoke_time.getTime() - passStart} ms after the pass began` : "not revoked";
-            found.push(`${label}/${pageSize}: ${id} (existing before the pass) never listed; ${revokedAt}`);
+            problems.push(`${label}/${pageSize}: ${id} (existing before the pass) never listed; ${revokedAt}`);
           }
         },
       },
@@ -145,22 +140,21 @@ describe("concurrent Generate, Revoke, Verify and List on one company", () => {
     const outcomes = tally(load.calls);
     console.log(
       `concurrency: ${JSON.stringify(outcomes)}; ${passes} full paging passes (${pagesRead} pages) while writing; ` +
-        `${keys.size} keys, ${revoked.size} revoked; ${problems.length} inconsistencies; ` +
-        `status order (not asserted): ${statusProblems.length} anomalies ${JSON.stringify(statusProblems.slice(0, 3))}`,
+        `${keys.size} keys, ${revoked.size} revoked; ${problems.length} inconsistencies`,
     );
     expect(problems.slice(0, 10)).toEqual([]);
     expect(load.calls.filter((call) => call.outcome !== "OK").map((call) => `${call.rpc}: ${call.outcome} ${call.message}`)).toEqual([]);
     expect(passes).toBeGreaterThanOrEqual(ORDERS.length);
 
     // Quiescent: every order lists exactly the stored keys of the company, once each.
-    const stored = (await db.keys.find({ company_id: "default" }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id).sort();
-    expect(stored).toEqual([...keys.keys(), (await db.keys.findOne({ created_by: null }))!._id].sort());
+    const stored = (await db.records("default")).map((record) => record.id).sort();
+    expect(stored).toEqual([...keys.keys(), service.firstAdminKey!.record.id].sort());
     for (const { label, request } of [...ORDERS, { label: "last used", request: { sortBy: SortField.LAST_USED_TIME } as ListInit }]) {
       const pass = await listAll(admin, request, 50);
       // In the last-used order the reader's own key moves as its List calls are recorded as uses (flushed
       // every 100 ms here): it may be met twice; every other key must appear exactly once.
       const ids = request.sortBy === SortField.LAST_USED_TIME ? [...new Set(pass.ids)] : pass.ids;
-      if (ids.length !== pass.ids.length) expect(pass.ids.filter((id, i) => pass.ids.indexOf(id) !== i)).toEqual([service.firstAdminKey!.record._id]);
+      if (ids.length !== pass.ids.length) expect(pass.ids.filter((id, i) => pass.ids.indexOf(id) !== i)).toEqual([service.firstAdminKey!.record.id]);
       expect([...ids].sort(), label).toEqual(stored);
       expect(pass.totalSize, label).toBe(stored.length);
     }

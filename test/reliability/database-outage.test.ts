@@ -2,16 +2,18 @@
 // UNAVAILABLE (never a hang past DB_TIMEOUT_MS, never another code), the service keeps answering and
 // reports NOT_SERVING; once the database is back it recovers by itself, with no restart. Every Generate
 // that returned OK is verifiable afterwards, and every stored key is whole (no half-written key).
-// Uses a database server of its own: stopping it must not disturb the other test files.
+// The MongoDB engine (production), on a FerretDB of its own: stopping it must not disturb the other
+// test files. (The embedded SQLite file has no server to lose; its failures are locks, a full disk and a
+// read-only file: test/store/sqlite-failures.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoClient } from "mongodb";
 import { HealthCheckResponse_ServingStatus as Serving, Health } from "../../proto/gen/grpc/health/v1/health_pb.js";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { KEY_ID_SHAPE } from "../../proto/keys/key-format.js";
-import type { KeyRecord } from "../../service/store/key-record.js";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { grpcClient } from "../support/clients.js";
+import { mongoDatabase } from "../support/database.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { startLoad, tally, type CallRecord } from "./support/call-log.js";
 import { startOwnDatabase, type OwnDatabase } from "./support/own-database.js";
@@ -28,7 +30,8 @@ let service: TestService;
 beforeAll(async () => {
   database = await startOwnDatabase("outage");
   service = await startTestService({
-    env: { MONGODB_URI: database.uri, MONGODB_DATABASE: "outage", DB_TIMEOUT_MS: String(DB_TIMEOUT_MS), LAST_USED_FLUSH_INTERVAL_MS: "250" },
+    database: await mongoDatabase(database.uri, "outage"),
+    env: { DB_TIMEOUT_MS: String(DB_TIMEOUT_MS), LAST_USED_FLUSH_INTERVAL_MS: "250" },
   });
 });
 
@@ -130,7 +133,7 @@ describe("database outage under load", () => {
     for (const key of acknowledged) expect((await admin.verify({ key: key.secret })).code, key.id).toBe(VerifyCode.VALID);
     const client = await new MongoClient(database.uri).connect();
     try {
-      const docs = (await client.db("outage").collection<KeyRecord>("api_keys").find({}).toArray()) as unknown as Record<string, unknown>[];
+      const docs = (await client.db("outage").collection("api_keys").find({}).toArray()) as unknown as Record<string, unknown>[];
       expect(docs.filter((doc) => !isWhole(doc)), "half-written keys").toEqual([]);
       const stored = new Set(docs.map((doc) => doc._id));
       expect(acknowledged.filter((key) => !stored.has(key.id))).toEqual([]);
@@ -149,8 +152,8 @@ describe("database outage under load", () => {
     const CALL_TIMEOUT_MS = 1_500;
     // Query timeout left at its default (10 s): the call deadline is what bounds the wait.
     const hung = await startTestService({
-      database: "outage",
-      env: { MONGODB_URI: database.uri, DB_TIMEOUT_MS: String(DB_TIMEOUT_MS), CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS), VERIFY_CACHE_TTL_MS: "0" },
+      database: await mongoDatabase(database.uri, "outage"),
+      env: { DB_TIMEOUT_MS: String(DB_TIMEOUT_MS), CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS), VERIFY_CACHE_TTL_MS: "0" },
     });
     try {
       const admin = grpcClient(service.url, service.adminKey);

@@ -21,9 +21,9 @@ import {
 } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { generateKey } from "../../proto/keys/key-format.js";
 import { grpcClient } from "../support/clients.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { createTestDatabase, type SnapshotRow, type TestDatabase } from "../support/database.js";
 import { KEY_TEXT, wrongKeyShapes } from "../support/rejections.js";
-import { spawnService, testEnv, uniqueDatabaseName, type ServiceProcess } from "../support/service.js";
+import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
 import { envelope, rawGrpc, rawHttp1, type RawAnswer, type RawGrpc } from "./support/raw-http.js";
 import { adminKeyFromStdout, metricSum, scrapeMetrics } from "./support/service-process.js";
 
@@ -38,7 +38,7 @@ let service: ServiceProcess;
 let adminKey: string;
 let db: TestDatabase;
 let raw: RawGrpc;
-let before: { _id: unknown }[];
+let before: SnapshotRow[];
 /** The service's resident memory (MiB) after each phase, to show it levels off rather than grows. */
 const rssMiB: Record<string, number> = {};
 async function noteRss(phase: string): Promise<void> {
@@ -48,14 +48,13 @@ async function noteRss(phase: string): Promise<void> {
 const generatedIds = new Set<string>();
 
 beforeAll(async () => {
-  const database = uniqueDatabaseName("hostile");
+  db = await createTestDatabase("hostile");
   // No background flush: between the two snapshots nothing may change but the generated keys.
   // A small heap: were anything kept per call, the process would run out of memory and die.
-  service = await spawnService(testEnv(database, { LAST_USED_FLUSH_INTERVAL_MS: "300000", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}` }));
+  service = await spawnService(testEnv(db, { LAST_USED_FLUSH_INTERVAL_MS: "300000", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}` }));
   adminKey = adminKeyFromStdout(service.stdout());
-  db = await openTestDatabase(database);
   raw = rawGrpc(service.url);
-  before = (await db.snapshot()) as { _id: unknown }[];
+  before = await db.snapshot();
   await noteRss("start");
 });
 
@@ -310,9 +309,9 @@ describe("afterwards", () => {
     const answer = await grpcClient(service.url).verify({ key: adminKey });
     expect(answer.valid).toBe(true);
 
-    const after = (await db.snapshot()) as { _id: unknown }[];
-    const added = after.filter((doc) => !before.some((old) => old._id === doc._id));
-    expect(added.map((doc) => doc._id).sort()).toEqual([...generatedIds].sort());
-    expect(after.filter((doc) => before.some((old) => old._id === doc._id))).toEqual(before);
+    const after = await db.snapshot();
+    const added = after.filter((row) => !before.some((old) => old.id === row.id));
+    expect(added.map((row) => row.id).sort()).toEqual([...generatedIds].sort());
+    expect(after.filter((row) => before.some((old) => old.id === row.id))).toEqual(before);
   });
 });

@@ -54,7 +54,7 @@ async function generate(name: string, scopes: string[], extra: { expireAt?: numb
 async function expectAllRefused(client: ReturnType<typeof withHeader>, code: Code, ...fragments: (string | RegExp)[]) {
   await expectRejected(client.list({}), code, ...fragments);
   await expectRejected(client.generate({ name: "Should not exist" }), code, ...fragments);
-  await expectRejected(client.revoke({ id: h.service.firstAdminKey!.record._id }), code, ...fragments);
+  await expectRejected(client.revoke({ id: h.service.firstAdminKey!.record.id }), code, ...fragments);
 }
 
 describe("refused callers", () => {
@@ -69,7 +69,7 @@ describe("refused callers", () => {
 
   it("a malformed key: UNAUTHENTICATED, never echoing what was sent", async () => {
     const typo = `${h.service.adminKey.slice(0, 20)}${h.service.adminKey[20] === "a" ? "b" : "a"}${h.service.adminKey.slice(21)}`;
-    for (const header of [`Bearer ${typo}`, "Bearer not-a-key", `Bearer ${h.service.adminKey}x`, `Bearer ${h.service.adminKey.toLowerCase()}`, `Bearer ${h.service.firstAdminKey!.record._id}`]) {
+    for (const header of [`Bearer ${typo}`, "Bearer not-a-key", `Bearer ${h.service.adminKey}x`, `Bearer ${h.service.adminKey.toLowerCase()}`, `Bearer ${h.service.firstAdminKey!.record.id}`]) {
       const error = await expectRejected(withHeader(header).list({}), Code.Unauthenticated, "not an API key");
       expect(error.rawMessage).not.toContain(header.slice(7, 20));
     }
@@ -109,7 +109,7 @@ describe("scopes", () => {
     await expect(reader.list({})).resolves.toBeDefined();
     const before = await h.db.snapshot();
     await expectRejected(reader.generate({ name: "Escalation" }), Code.PermissionDenied, '"keys:write"', "Generate");
-    await expectRejected(reader.revoke({ id: h.service.firstAdminKey!.record._id }), Code.PermissionDenied, '"keys:write"', "Revoke");
+    await expectRejected(reader.revoke({ id: h.service.firstAdminKey!.record.id }), Code.PermissionDenied, '"keys:write"', "Revoke");
     expect(await h.db.snapshot()).toEqual(before);
   });
 
@@ -159,7 +159,7 @@ describe("companies", () => {
     // Revoking across companies is NOT_FOUND both ways, and changes nothing.
     const before = await h.db.snapshot();
     await expectRejected(h.admin.revoke({ id: acmeKey!.id }), Code.NotFound);
-    await expectRejected(acmeClient.revoke({ id: h.service.firstAdminKey!.record._id }), Code.NotFound);
+    await expectRejected(acmeClient.revoke({ id: h.service.firstAdminKey!.record.id }), Code.NotFound);
     expect(await h.db.snapshot()).toEqual(before);
   });
 });

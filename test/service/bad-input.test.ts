@@ -9,11 +9,12 @@ import { generateKey } from "../../proto/keys/key-format.js";
 import { postConnectJson } from "../support/clients.js";
 import { createTestClock } from "../support/clock.js";
 import { startHarness, type Harness } from "../support/harness.js";
+import type { SnapshotRow } from "../support/database.js";
 import { expectRejected, wrongKeyShapes } from "../support/rejections.js";
 
 const clock = createTestClock(Date.parse("2030-01-01T00:00:00.000Z"));
 let h: Harness;
-let unchanged: unknown[];
+let unchanged: SnapshotRow[];
 
 beforeAll(async () => {
   // No background flush: the admin key's own use must not change the collection between snapshots.
@@ -26,8 +27,8 @@ afterAll(() => h?.stop());
 /** Every case must leave the database exactly as it was. */
 async function expectNothingWritten() {
   await h.service.lastUse.flush(); // the admin key's use may be written; nothing else may change
-  const now = (await h.db.snapshot()) as { _id: string; last_used_time?: unknown }[];
-  const strip = (docs: unknown[]) => (docs as { _id: string }[]).map(({ last_used_time: _ignored, ...rest }: any) => rest);
+  const now = await h.db.snapshot();
+  const strip = (rows: SnapshotRow[]) => rows.map(({ last_used_time: _ignored, ...rest }) => rest);
   expect(strip(now)).toEqual(strip(unchanged));
 }
 
@@ -66,15 +67,15 @@ describe("Generate", () => {
       expect(apiKey!.name).toHaveLength(64);
       expect((await h.db.key(apiKey!.id))!.name).toBe(apiKey!.name);
       const unicode = await h.admin.generate({ name: "Ünïcödé ÆØÅ 東京 (CRM) #2" });
-      await h.db.keys.deleteOne({ _id: unicode.apiKey!.id });
+      await h.db.delete({ ids: [unicode.apiKey!.id] });
       // Typed with combining accents (NFD, as some keyboards and macOS file names produce): stored composed.
       const decomposed = await h.admin.generate({ name: "Cafe\u0301 export" });
       const found = await h.admin.list({ nameContains: "CAFE\u0301" });
-      await h.db.keys.deleteOne({ _id: decomposed.apiKey!.id });
+      await h.db.delete({ ids: [decomposed.apiKey!.id] });
       expect(decomposed.apiKey!.name).toBe("Caf\u00e9 export");
       expect(found.apiKeys.map((key) => key.id)).toEqual([decomposed.apiKey!.id]);
     } finally {
-      await h.db.keys.deleteOne({ _id: apiKey!.id }); // keep the "unchanged" baseline of the other cases
+      await h.db.delete({ ids: [apiKey!.id] }); // keep the "unchanged" baseline of the other cases
     }
   });
 

@@ -4,7 +4,7 @@ import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { MAX_TIMESTAMP_MS } from "../../service/store/key-record.js";
+import { MAX_TIMESTAMP_MS } from "../../service/keys/key-state.js";
 import { postConnectJson } from "../support/clients.js";
 import { createTestClock } from "../support/clock.js";
 import { seedKeys } from "../support/seed.js";
@@ -127,8 +127,8 @@ describe("the far end of the Timestamp range", () => {
   });
 
   it("a stored time beyond the range (older data) does not break the JSON list", async () => {
-    const [seeded] = await seedKeys(h.db.keys, [{ name: "Legacy far purge", createTime: new Date(T0), expireTime: new Date(MAX_TIMESTAMP_MS - 1) }]);
-    await h.db.keys.updateOne({ _id: seeded!.id }, { $set: { purge_time: new Date(MAX_TIMESTAMP_MS + 40 * 86_400_000) } });
+    const [seeded] = await seedKeys(h.db, [{ name: "Legacy far purge", createTime: new Date(T0), expireTime: new Date(MAX_TIMESTAMP_MS - 1) }]);
+    await h.db.update(seeded!.id, { purge_time: new Date(MAX_TIMESTAMP_MS + 40 * 86_400_000) });
     const listed = await postConnectJson(h.service.url, "List", { nameContains: "legacy far" }, h.service.adminKey);
     expect(listed.status, JSON.stringify(listed.body)).toBe(200);
     expect(listed.body.apiKeys[0].purgeTime).toBe("9999-12-31T23:59:59.999Z");

@@ -5,7 +5,7 @@ import { timestampDate, timestampFromDate, timestampFromMs } from "@bufbuild/pro
 import type { Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InactiveReason, Status, type ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import type { KeyRecord } from "../../service/store/key-record.js";
+import type { KeyRecord } from "../../service/store/key-store.js";
 import { createTestClock } from "../support/clock.js";
 import { addCompany } from "../support/companies.js";
 import { startHarness, type Harness } from "../support/harness.js";
@@ -26,14 +26,14 @@ beforeAll(async () => {
   h = await startHarness("list_filters", { now: clock.now, env: { LAST_USED_FLUSH_INTERVAL_MS: "300000" } });
   const company = await addCompany(h.service, "filters", NOW);
   client = h.connect(company.key);
-  seeded = await seedKeys(h.db.keys, fixtureSpecs("filters", NOW));
+  seeded = await seedKeys(h.db, fixtureSpecs("filters", NOW));
   // Another company's keys with the same names: they must never show up.
-  await seedKeys(h.db.keys, fixtureSpecs("other-co", NOW));
+  await seedKeys(h.db, fixtureSpecs("other-co", NOW));
 });
 afterAll(() => h?.stop());
 
 async function records(): Promise<KeyRecord[]> {
-  return h.db.keys.find({ company_id: "filters" }).toArray();
+  return h.db.records("filters");
 }
 
 /** Lists with the filters (request form) and checks ids, order and total_size against the model. */
@@ -51,7 +51,7 @@ const byName = (name: string) => seeded.find((key) => key.record.name === name)!
 describe("without filters", () => {
   it("lists the company's keys newest first, with every column right, and nothing of another company", async () => {
     const all = await listAll(client, {});
-    const stored = new Map((await records()).map((record) => [record._id, record]));
+    const stored = new Map((await records()).map((record) => [record.id, record]));
     expect(all.ids).toEqual(expectedIds([...stored.values()], {}, NOW));
     expect(all.ids).toHaveLength(31); // 30 seeded + the company's admin key
     for (const key of all.keys) {
@@ -146,7 +146,7 @@ describe("date ranges (both ends inclusive, either open)", () => {
   it("Last used at: never-used keys are not selected by any range", async () => {
     const all = await expectListMatches({ lastUsedTime: { start: ts(new Date(0)) } }, { lastUsedTime: { start: new Date(0) } });
     const stored = await records();
-    expect(all.sort()).toEqual(stored.filter((record) => record.last_used_time !== null).map((record) => record._id).sort());
+    expect(all.sort()).toEqual(stored.filter((record) => record.last_used_time !== null).map((record) => record.id).sort());
     const edge = byName("beta/test").record.last_used_time!;
     expect(await expectListMatches({ lastUsedTime: { start: ts(edge), end: ts(edge) } }, { lastUsedTime: { start: edge, end: edge } })).toEqual([
       byName("beta/test").id,

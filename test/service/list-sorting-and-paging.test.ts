@@ -1,12 +1,13 @@
 // An operator clicks a column's sort arrow (and again, for the other direction) and pages through the
 // list. Orders are compared with an independent model; paging must neither lose nor repeat a key while
 // other people add and revoke keys; page tokens only ever continue the query that produced them.
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SortField, Status, type ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { PageTokens } from "../../service/store/page-token.js";
-import type { KeyRecord } from "../../service/store/key-record.js";
+import { SortField, Status, type ApiKey, type ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { PageTokens } from "../../service/keys/page-token.js";
+import type { KeyRecord } from "../../service/store/key-store.js";
 import { createTestClock } from "../support/clock.js";
 import { addCompany } from "../support/companies.js";
 import { startHarness, type Harness } from "../support/harness.js";
@@ -29,13 +30,13 @@ beforeAll(async () => {
   h = await startHarness("list_sorting", { now: clock.now, env: { LAST_USED_FLUSH_INTERVAL_MS: "300000" } });
   client = h.connect((await addCompany(h.service, "sorting", NOW)).key);
   other = h.connect((await addCompany(h.service, "other-co", NOW)).key);
-  await seedKeys(h.db.keys, fixtureSpecs("sorting", NOW));
-  await seedKeys(h.db.keys, fixtureSpecs("other-co", NOW));
+  await seedKeys(h.db, fixtureSpecs("sorting", NOW));
+  await seedKeys(h.db, fixtureSpecs("other-co", NOW));
 });
 afterAll(() => h?.stop());
 
 async function records(companyId = "sorting"): Promise<KeyRecord[]> {
-  return h.db.keys.find({ company_id: companyId }).toArray();
+  return h.db.records(companyId);
 }
 
 const SORTS: [SortField, OracleQuery["sortBy"]][] = [
@@ -94,7 +95,7 @@ describe("sorting", () => {
       [SortField.LAST_USED_TIME, (k: KeyRecord) => k.last_used_time],
       [SortField.EXPIRE_TIME, (k: KeyRecord) => k.expire_time],
     ] as const) {
-      const stored = new Map((await records()).map((record) => [record._id, record]));
+      const stored = new Map((await records()).map((record) => [record.id, record]));
       for (const descending of [false, true]) {
         const ids = (await listAll(client, { sortBy: field, descending }, 5)).ids;
         const firstWithout = ids.findIndex((id) => read(stored.get(id)!) === null);
@@ -104,10 +105,16 @@ describe("sorting", () => {
     }
   });
 
-  it("orders by status: Active before Inactive (Inactive first when descending)", async () => {
+  it("orders by status: Active before Inactive (Inactive first when descending), judged a second before the first page", async () => {
+    // One key expires exactly at NOW: Inactive now, but it was Active a second ago, where the order is
+    // judged, so it sits at the end of the Active block (showing its current status). Every other key
+    // has had its status for longer than that second.
+    const changedJustNow = (key: ApiKey) => key.expireTime !== undefined && timestampMs(key.expireTime) === NOW.getTime();
     for (const descending of [false, true]) {
       const keys = (await listAll(client, { sortBy: SortField.STATUS, descending }, 6)).keys;
-      const statuses = keys.map((key) => key.status);
+      const justExpired = keys.filter(changedJustNow);
+      expect(justExpired.map((key) => key.status)).toEqual([Status.INACTIVE]);
+      const statuses = keys.map((key) => (changedJustNow(key) ? Status.ACTIVE : key.status));
       const [first, second] = descending ? [Status.INACTIVE, Status.ACTIVE] : [Status.ACTIVE, Status.INACTIVE];
       const switchAt = statuses.indexOf(second);
       expect(switchAt).toBeGreaterThan(0);
@@ -170,7 +177,7 @@ describe("page tokens", () => {
     const middle = Math.floor(token.length / 2);
     const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
     const signedElsewhere = new PageTokens("another deployment's secret").encode(
-      { companyId: "sorting", sortBy: "default", descending: false, pageSize: 2, now: NOW },
+      { filter: { companyId: "sorting" }, sortBy: "default", descending: false },
       { segment: 0, values: [NOW, "key_000000000000"], asOf: NOW },
     );
     const bad = [
@@ -201,7 +208,7 @@ describe("page tokens", () => {
 
   it("a validly signed token with a nonsense cursor is refused, not a crash (the secret is not the only guard)", async () => {
     const tokens = new PageTokens(TEST_PEPPER);
-    const query = { companyId: "sorting", sortBy: "default" as const, descending: false, pageSize: 2, now: NOW };
+    const query = { filter: { companyId: "sorting" }, sortBy: "default" as const, descending: false };
     const nonsense = [
       { segment: 7, values: [NOW, "key_000000000000"], asOf: NOW },
       { segment: -1, values: [NOW, "key_000000000000"], asOf: NOW },
@@ -224,7 +231,7 @@ describe("paging while keys are added and revoked", () => {
     p = await startHarness("list_paging", { now: clock.now, env: { LAST_USED_FLUSH_INTERVAL_MS: "300000" } });
   });
   afterAll(() => p?.stop());
-  const stored = async (companyId: string) => p.db.keys.find({ company_id: companyId }).toArray();
+  const stored = async (companyId: string) => p.db.records(companyId);
 
   const ORDERS: [string, ListFilters, (k: KeyRecord) => unknown][] = [
     ["default (newest first)", {}, (k) => -k.create_time.getTime()],
@@ -252,12 +259,12 @@ describe("paging while keys are added and revoked", () => {
         createTime: new Date(start - (i + 1) * 3_600_000 - (i % 3)),
         lastUsedTime: i % 4 === 0 ? null : new Date(start - ((i * 13) % 45) * 60_000 - 5),
         expireTime: i % 3 === 0 ? null : new Date(start + (((i * 7) % 30) + 1) * DAY),
-        revokeTime: i % 10 === 0 ? new Date(start - 1_000) : null,
+        revokeTime: i % 10 === 0 ? new Date(start - 60_000) : null,
       }));
-      const seeded = await seedKeys(p.db.keys, specs);
+      const seeded = await seedKeys(p.db, specs);
       const notYetShown = seeded.filter((key) => key.record.revoke_time === null).map((key) => key.id);
-      const present = new Set((await stored(companyId)).map((record) => record._id));
-      const activeAtStart = new Set((await stored(companyId)).filter((record) => isActiveAt(record, clock.now())).map((record) => record._id));
+      const present = new Set((await stored(companyId)).map((record) => record.id));
+      const activeAtStart = new Set((await stored(companyId)).filter((record) => isActiveAt(record, clock.now())).map((record) => record.id));
 
       const all = await listAll(paging, request, 6, async (pageIndex, page) => {
         // Someone adds a key and revokes two: one just shown on this page, one not shown yet.
@@ -280,7 +287,7 @@ describe("paging while keys are added and revoked", () => {
       expect(lost, `${label}: keys never listed`).toEqual([]);
 
       // The order held across pages, judged by the values each key had when paging began.
-      const byId = new Map((await stored(companyId)).map((record) => [record._id, record]));
+      const byId = new Map((await stored(companyId)).map((record) => [record.id, record]));
       const original = all.ids.filter((id) => present.has(id));
       if (request.sortBy === SortField.STATUS) {
         const block = original.map((id) => (activeAtStart.has(id) ? 0 : 1));
@@ -294,7 +301,7 @@ describe("paging while keys are added and revoked", () => {
         expect(withValue, `${label}: order`).toEqual(sorted);
         expect(values.slice(withValue.length).every((value) => value === undefined), `${label}: keys without the date last`).toBe(true);
       }
-      await p.db.keys.deleteMany({ company_id: companyId });
+      await p.db.delete({ companyId: companyId });
     }
   });
 
@@ -303,7 +310,7 @@ describe("paging while keys are added and revoked", () => {
     const start = clock.ms;
     const paging = p.connect((await addCompany(p.service, companyId, new Date(start))).key);
     const seeded = await seedKeys(
-      p.db.keys,
+      p.db,
       Array.from({ length: 70 }, (_, i) => ({ companyId, name: `Live ${String(i).padStart(2, "0")}`, createTime: new Date(start - (i + 1) * 60_000) })),
     );
     const firstPage = await paging.list({});
@@ -330,6 +337,6 @@ describe("paging while keys are added and revoked", () => {
       expect(new Set(all.ids).size, `no key listed twice (${JSON.stringify(request)})`).toBe(all.ids.length);
       for (const key of seeded) expect(all.ids, "every key present at the start is listed").toContain(key.id);
     }
-    await p.db.keys.deleteMany({ company_id: companyId });
+    await p.db.delete({ companyId: companyId });
   });
 });

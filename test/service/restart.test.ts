@@ -1,4 +1,4 @@
-// One machine, no MongoDB: `npm start` runs its own embedded database under DATA_DIR. The first start
+// One machine, no MongoDB: `npm start` keeps its keys in one SQLite file under DATA_DIR. The first start
 // prints the first admin key once and writes it to <DATA_DIR>/admin.key (0600); keys survive a restart,
 // and a restart never makes a second admin key.
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { connectClient } from "../support/clients.js";
 import { KEY_TEXT } from "../support/rejections.js";
-import { spawnService, startTestService, uniqueDatabaseName, type ServiceProcess } from "../support/service.js";
+import { createTestDatabase, ENGINES } from "../support/database.js";
+import { spawnService, startTestService, type ServiceProcess } from "../support/service.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "api-access-restart-"));
 const running: ServiceProcess[] = [];
@@ -58,7 +59,7 @@ describe("the embedded database across a restart", () => {
     await admin.revoke({ id: revoked!.id });
 
     expect(await first.stop("SIGTERM")).toBe(0);
-    expect(existsSync(join(dataDir, "embedded-db.pid"))).toBe(false); // the database was stopped too
+    expect(existsSync(join(dataDir, "api-keys.sqlite")), "one database file in DATA_DIR").toBe(true);
 
     const second = await start();
     expect(second.stdout()).not.toContain("First admin key");
@@ -71,8 +72,8 @@ describe("the embedded database across a restart", () => {
     // The use before the restart was flushed on SIGTERM and read back from disk.
     const survivor = listed.apiKeys.find((key) => key.id === apiKey!.id)!;
     expect(survivor.lastUsedTime).toEqual(used.apiKey!.lastUsedTime);
-    const verified = await connectClient(second.url).verify({ key: secret });
-    expect(verified).toMatchObject({ valid: true, code: VerifyCode.VALID });
+      const verified = await connectClient(second.url).verify({ key: secret });
+      expect(verified).toMatchObject({ valid: true, code: VerifyCode.VALID });
     const revokedNow = listed.apiKeys.find((key) => key.id === revoked!.id)!;
     expect(revokedNow.revokeTime).toBeDefined();
 
@@ -80,17 +81,17 @@ describe("the embedded database across a restart", () => {
   }, 120_000);
 });
 
-describe("a service starting on a database that is already set up", () => {
-  it("starts (indexes exist already), keeps the keys and makes no new admin key", async () => {
-    const database = uniqueDatabaseName("reopen");
+describe.each(ENGINES)("a service starting on a database that is already set up (%s)", (engine) => {
+  it("starts (schema and indexes exist already), keeps the keys and makes no new admin key", async () => {
+    const database = await createTestDatabase("reopen", engine);
     const first = await startTestService({ database });
     const { secret } = await connectClient(first.url, first.adminKey).generate({ name: "Before reopen" });
     await first.stop();
     const second = await startTestService({ database });
     try {
       expect(second.firstAdminKey).toBeNull();
-      const verified = await connectClient(second.url).verify({ key: secret });
-    expect(verified).toMatchObject({ valid: true, code: VerifyCode.VALID });
+        const verified = await connectClient(second.url).verify({ key: secret });
+      expect(verified).toMatchObject({ valid: true, code: VerifyCode.VALID });
       expect((await connectClient(second.url, first.adminKey).list({})).totalSize).toBe(2);
     } finally {
       await second.stop();

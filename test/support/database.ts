@@ -1,40 +1,210 @@
 /**
- * Direct access to a test service's database through a MongoClient of the test's own, so assertions
- * about what was (or was not) written never go through the service's code.
+ * Test databases on either engine, and direct access to them through a connection of the test's own
+ * (node:sqlite for the SQLite file, a MongoClient for MongoDB), so that seeding and assertions about
+ * what was (or was not) written never go through the service's code.
+ *
+ * - "sqlite": the embedded default, a fresh DATA_DIR in the temporary directory.
+ * - "mongodb": a fresh database on the run's FerretDB (global-setup), or on a real MongoDB when the
+ *   tests run with MONGODB_URI set.
  */
-import { MongoClient, type Collection, type Db } from "mongodb";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { MongoClient } from "mongodb";
 import { inject } from "vitest";
-import { KEYS_COLLECTION, STATE_COLLECTION } from "../../service/store/api-key-store.js";
-import type { KeyRecord } from "../../service/store/key-record.js";
+import type { KeyRecord } from "../../service/store/key-store.js";
 
-/** One database on the shared test server, opened by the test. */
+/** The two engines of the store contract. */
+export type Engine = "sqlite" | "mongodb";
+/** Both engines, for suites that run on each. */
+export const ENGINES: readonly Engine[] = ["sqlite", "mongodb"];
+
+/** A pepper shared by every service of a test run (instances on one database must agree). */
+export const TEST_PEPPER = "test-pepper-0123456789abcdef0123456789abcdef";
+
+/** The run's FerretDB (started by global-setup): the MongoDB engine's server in every run. */
+export function ferretDbUri(): string {
+  return inject("mongoUri");
+}
+
+/** A real MongoDB to run the MongoDB engine's tests against as well, when the run has MONGODB_URI set. */
+export function realMongoUri(): string | undefined {
+  return process.env.MONGODB_URI || undefined;
+}
+
+/** A database a test owns: the environment that points a service at it, and direct access. */
 export interface TestDatabase {
-  readonly db: Db;
-  /** The collection the service keeps keys in. */
-  readonly keys: Collection<KeyRecord>;
-  /** Every document of the service's collections, in a stable order: compare two to prove "nothing written". */
-  snapshot(): Promise<unknown[]>;
+  readonly engine: Engine;
+  /** Environment variables that make a service use this database (and the test pepper). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The embedded DATA_DIR (sqlite), or null. */
+  readonly dataDir: string | null;
+  /** Every stored key, or a company's, in Key Identifier order. */
+  records(companyId?: string): Promise<KeyRecord[]>;
   /** One stored key by its Key Identifier. */
   key(id: string): Promise<KeyRecord | null>;
+  /**
+   * Every row/document the service stores, in a stable order, each with an `id` (keys by Key Identifier,
+   * service markers as `state:<name>`): compare two to prove "nothing written".
+   */
+  snapshot(): Promise<SnapshotRow[]>;
+  /** Seeds records as stored (bulk, not through RPCs). */
+  insert(records: readonly KeyRecord[]): Promise<void>;
+  /** Changes stored fields of a key behind the service's back (e.g. data written by an older version). */
+  update(id: string, fields: Partial<Omit<KeyRecord, "id">>): Promise<void>;
+  /** Deletes keys by identifier, or every key of a company. */
+  delete(which: { ids: readonly string[] } | { companyId: string }): Promise<void>;
+  /** Closes the test's own connection (the data stays until the run ends). */
   close(): Promise<void>;
 }
 
-/** Opens `database` on the run's shared server with a fresh client. */
-export async function openTestDatabase(database: string): Promise<TestDatabase> {
-  const client = await new MongoClient(inject("mongoUri"), { serverSelectionTimeoutMS: 5_000 }).connect();
-  const db = client.db(database);
-  const keys = db.collection<KeyRecord>(KEYS_COLLECTION);
+/** One stored row or document, as read back. */
+export type SnapshotRow = { readonly id: string } & Record<string, unknown>;
+
+const created: string[] = [];
+process.once("exit", () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh, empty database on `engine` (for "mongodb": on the run's FerretDB unless `uri` names another server). */
+export async function createTestDatabase(label: string, engine: Engine = "sqlite", uri?: string): Promise<TestDatabase> {
+  if (engine === "sqlite") {
+    const dataDir = mkdtempSync(join(tmpdir(), `api-access-${label.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 30)}-`));
+    created.push(dataDir);
+    return sqliteDatabase(dataDir);
+  }
+  return mongoDatabase(uri ?? ferretDbUri(), `t_${label.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`);
+}
+
+// ---- SQLite -------------------------------------------------------------------------------------------
+
+const COLUMNS = ["id", "company_id", "name", "name_lower", "secret_hash", "scopes", "create_time", "last_used_time", "expire_time", "revoke_time", "purge_time", "created_by"] as const;
+const TIME_COLUMNS = new Set(["create_time", "last_used_time", "expire_time", "revoke_time", "purge_time"]);
+
+function toSqlValue(column: string, value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (TIME_COLUMNS.has(column)) return (value as Date).getTime();
+  if (column === "scopes") return JSON.stringify(value);
+  return value as string;
+}
+
+function fromRow(row: Record<string, unknown>): KeyRecord {
+  const time = (value: unknown) => (value === null ? null : new Date(value as number));
   return {
-    db,
-    keys,
+    id: row.id as string,
+    company_id: row.company_id as string,
+    name: row.name as string,
+    name_lower: row.name_lower as string,
+    secret_hash: row.secret_hash as string,
+    scopes: JSON.parse(row.scopes as string) as string[],
+    create_time: new Date(row.create_time as number),
+    last_used_time: time(row.last_used_time),
+    expire_time: time(row.expire_time),
+    revoke_time: time(row.revoke_time),
+    purge_time: time(row.purge_time),
+    created_by: row.created_by as string | null,
+  };
+}
+
+/** Direct access to the embedded database of `dataDir` (its file is created by the service's first start). */
+export function sqliteDatabase(dataDir: string): TestDatabase {
+  const file = join(dataDir, "api-keys.sqlite");
+  let db: DatabaseSync | undefined;
+  // Opened on first use: the service creates the file and its schema.
+  const open = () => (db ??= new DatabaseSync(file, { timeout: 5_000 }));
+  return {
+    engine: "sqlite",
+    env: { DATA_DIR: dataDir, API_KEY_PEPPER: TEST_PEPPER },
+    dataDir,
+    async records(companyId) {
+      const rows = companyId === undefined
+        ? open().prepare("SELECT * FROM api_keys ORDER BY id").all()
+        : open().prepare("SELECT * FROM api_keys WHERE company_id = ? ORDER BY id").all(companyId);
+      return rows.map((row) => fromRow(row as Record<string, unknown>));
+    },
+    async key(id) {
+      const row = open().prepare("SELECT * FROM api_keys WHERE id = ?").get(id);
+      return row ? fromRow(row as Record<string, unknown>) : null;
+    },
+    async snapshot() {
+      const keys = open().prepare("SELECT * FROM api_keys ORDER BY id").all() as { id: string }[];
+      const state = open().prepare("SELECT * FROM service_state ORDER BY name").all() as { name: string }[];
+      return [...keys.map((row) => ({ ...row })), ...state.map((row) => ({ ...row, id: `state:${row.name}` }))];
+    },
+    async insert(records) {
+      const insert = open().prepare(`INSERT INTO api_keys (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`);
+      open().exec("BEGIN IMMEDIATE");
+      try {
+        for (const record of records) insert.run(...COLUMNS.map((column) => toSqlValue(column, record[column])));
+        open().exec("COMMIT");
+      } catch (error) {
+        open().exec("ROLLBACK");
+        throw error;
+      }
+    },
+    async update(id, fields) {
+      const entries = Object.entries(fields);
+      open()
+        .prepare(`UPDATE api_keys SET ${entries.map(([column]) => `${column} = ?`).join(", ")} WHERE id = ?`)
+        .run(...entries.map(([column, value]) => toSqlValue(column, value)), id);
+    },
+    async delete(which) {
+      if ("ids" in which) {
+        const remove = open().prepare("DELETE FROM api_keys WHERE id = ?");
+        for (const id of which.ids) remove.run(id);
+      } else {
+        open().prepare("DELETE FROM api_keys WHERE company_id = ?").run(which.companyId);
+      }
+    },
+    async close() {
+      db?.close();
+      db = undefined;
+    },
+  };
+}
+
+// ---- MongoDB ------------------------------------------------------------------------------------------
+
+type KeyDocument = Omit<KeyRecord, "id"> & { _id: string };
+const toRecord = ({ _id, ...rest }: KeyDocument): KeyRecord => ({ id: _id, ...rest });
+
+/** Direct access to `database` on the MongoDB (or FerretDB) at `uri`. */
+export async function mongoDatabase(uri: string, database: string): Promise<TestDatabase> {
+  const client = await new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 }).connect();
+  const db = client.db(database);
+  const keys = db.collection<KeyDocument>("api_keys");
+  return {
+    engine: "mongodb",
+    env: { MONGODB_URI: uri, MONGODB_DATABASE: database, API_KEY_PEPPER: TEST_PEPPER },
+    dataDir: null,
+    async records(companyId) {
+      return (await keys.find(companyId === undefined ? {} : { company_id: companyId }).sort({ _id: 1 }).toArray()).map(toRecord);
+    },
+    async key(id) {
+      const document = await keys.findOne({ _id: id });
+      return document ? toRecord(document) : null;
+    },
     async snapshot() {
       const [keyDocs, stateDocs] = await Promise.all([
         keys.find({}).sort({ _id: 1 }).toArray(),
-        db.collection(STATE_COLLECTION).find({}).sort({ _id: 1 }).toArray(),
+        db.collection("service_state").find({}).sort({ _id: 1 }).toArray(),
       ]);
-      return [...keyDocs, ...stateDocs];
+      return [
+        ...keyDocs.map(({ _id, ...rest }) => ({ id: _id, ...rest })),
+        ...stateDocs.map(({ _id, ...rest }) => ({ id: `state:${String(_id)}`, ...rest })),
+      ];
     },
-    key: (id) => keys.findOne({ _id: id }),
+    async insert(records) {
+      if (records.length > 0) await keys.insertMany(records.map(({ id, ...rest }) => ({ _id: id, ...rest })));
+    },
+    async update(id, fields) {
+      await keys.updateOne({ _id: id }, { $set: fields });
+    },
+    async delete(which) {
+      await keys.deleteMany("ids" in which ? { _id: { $in: [...which.ids] } } : { company_id: which.companyId });
+    },
     close: () => client.close(),
   };
 }

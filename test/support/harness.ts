@@ -6,13 +6,13 @@ import type { Client } from "@connectrpc/connect";
 import type { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { StartOptions } from "../../service/app.js";
 import { connectClient, grpcClient } from "./clients.js";
-import { openTestDatabase, type TestDatabase } from "./database.js";
-import { startTestService, uniqueDatabaseName, type TestService } from "./service.js";
+import { createTestDatabase, type Engine, type TestDatabase } from "./database.js";
+import { startTestService, type TestService } from "./service.js";
 
 /** A started service with its database and admin clients. */
 export interface Harness {
   readonly service: TestService;
-  readonly database: string;
+  /** The service's database, read and written directly by the test. */
   readonly db: TestDatabase;
   /** Connect (HTTP/1.1 JSON) client authenticated with the first admin key. */
   readonly admin: Client<typeof ApiKeyService>;
@@ -23,14 +23,15 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Starts a service on a fresh database named after `label`. */
-export async function startHarness(label: string, options: { env?: Record<string, string> } & StartOptions = {}): Promise<Harness> {
-  const database = uniqueDatabaseName(label);
-  const service = await startTestService({ ...options, database });
-  const db = await openTestDatabase(database);
+/** Starts a service on a fresh database named after `label`, on `engine` (the embedded default unless told). */
+export async function startHarness(
+  label: string,
+  options: { env?: Record<string, string>; engine?: Engine } & StartOptions = {},
+): Promise<Harness> {
+  const db = await createTestDatabase(label, options.engine);
+  const service = await startTestService({ ...options, database: db });
   return {
     service,
-    database,
     db,
     admin: connectClient(service.url, service.adminKey),
     connect: (key) => connectClient(service.url, key),

@@ -1,12 +1,12 @@
 /**
  * Seeding many keys quickly: records are built by the service's own `newKeyRecord` (the same code path
- * as Generate) and written with one insertMany, because FerretDB makes thousands of RPCs slow.
+ * as Generate) and written in one bulk insert through the test's own connection, not thousands of RPCs.
  */
-import type { Collection } from "mongodb";
 import { newKeyRecord } from "../../service/keys/key-issuer.js";
+import { purgeTimeOf } from "../../service/keys/key-state.js";
 import { ALL_SCOPES } from "../../service/keys/scopes.js";
-import { purgeTimeOf, type KeyRecord } from "../../service/store/key-record.js";
-import { TEST_PEPPER } from "./service.js";
+import type { KeyRecord } from "../../service/store/key-store.js";
+import { TEST_PEPPER, type TestDatabase } from "./database.js";
 
 /** The service's default retention of inactive keys (INACTIVE_RETENTION_DAYS=30). */
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
@@ -31,7 +31,7 @@ export interface SeededKey {
 
 /** Inserts the keys in one round trip and returns them in the order given. */
 export async function seedKeys(
-  keys: Collection<KeyRecord>,
+  db: TestDatabase,
   specs: readonly SeedSpec[],
   options: { pepper?: string; retentionMs?: number } = {},
 ): Promise<SeededKey[]> {
@@ -52,8 +52,8 @@ export async function seedKeys(
     record.last_used_time = spec.lastUsedTime ?? null;
     record.revoke_time = spec.revokeTime ?? null;
     record.purge_time = purgeTimeOf(record, retentionMs);
-    return { id: record._id, secret, record };
+    return { id: record.id, secret, record };
   });
-  if (seeded.length > 0) await keys.insertMany(seeded.map((key) => ({ ...key.record })));
+  await db.insert(seeded.map((key) => key.record));
   return seeded;
 }

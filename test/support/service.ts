@@ -3,31 +3,20 @@
  * `npm start`-style process (restarts, two instances, signals). Both talk to the real database.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { inject } from "vitest";
 import { startService, type RunningService, type StartOptions } from "../../service/app.js";
 import { loadConfig } from "../../service/config.js";
 import { createLogger } from "../../service/logger.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+import { REPO_ROOT, serviceCommand } from "./service-command.js";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export { REPO_ROOT, serviceCommand } from "./service-command.js";
+export { TEST_PEPPER } from "./database.js";
 
-/** A pepper shared by every service of a test run (instances on one database must agree). */
-export const TEST_PEPPER = "test-pepper-0123456789abcdef0123456789abcdef";
-
-/** A database name no other test file uses. */
-export function uniqueDatabaseName(label: string): string {
-  return `t_${label.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
-}
-
-/** The environment of a test service on the shared database. */
-export function testEnv(database: string, overrides: Record<string, string> = {}): Record<string, string> {
+/** The environment of a test service on `database`, quiet and on a free loopback port. */
+export function testEnv(database: TestDatabase, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    MONGODB_URI: inject("mongoUri"),
-    MONGODB_DATABASE: database,
-    API_KEY_PEPPER: TEST_PEPPER,
+    ...database.env,
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
@@ -40,14 +29,20 @@ export interface TestService extends RunningService {
   readonly adminKey: string;
 }
 
-/** Starts a service in this process on a fresh database (or the given one). */
+/** Starts a service in this process on `database` (by default a fresh embedded one). */
 export async function startTestService(
-  options: { database?: string; env?: Record<string, string> } & StartOptions = {},
+  options: { database?: TestDatabase; env?: Record<string, string> } & StartOptions = {},
 ): Promise<TestService> {
-  const env = testEnv(options.database ?? uniqueDatabaseName("svc"), options.env);
+  const env = testEnv(options.database ?? (await createTestDatabase("svc")), options.env);
   const config = loadConfig(env);
   const service = await startService(config, { logger: options.logger ?? createLogger(env.LOG_LEVEL!), now: options.now });
   return Object.assign(service, { adminKey: service.firstAdminKey?.secret ?? "" });
+}
+
+/** The environment without the variables that choose a database. */
+function withoutDatabaseSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MONGODB_URI: _uri, MONGODB_DATABASE: _database, DATA_DIR: _dataDir, API_KEY_PEPPER: _pepper, ...rest } = env;
+  return rest;
 }
 
 /** A service running as its own process (`tsx service/main.ts`). */
@@ -62,9 +57,10 @@ export interface ServiceProcess {
 
 /** Starts the service as a child process with the given environment; resolves once it listens. */
 export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
+  const child = spawn(...serviceCommand("main"), {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    // The run's own database settings never leak in: the child uses exactly the database it is given.
+    env: { ...withoutDatabaseSettings(process.env), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -1,5 +1,5 @@
 /**
- * The service as `npm start` runs it, in embedded mode (its own FerretDB under a fresh DATA_DIR, the
+ * The service as `npm start` runs it, in embedded mode (its own SQLite file under a fresh DATA_DIR, the
  * first admin key written to <DATA_DIR>/admin.key), for the terminal test and the screen captures.
  * Independent of vitest, so `npm run screens` can use it too.
  */
@@ -7,11 +7,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT, serviceCommand } from "../../support/service-command.js";
 
-/** The repository root. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+export { REPO_ROOT };
 
 /** A running embedded-mode service. */
 export interface EmbeddedService {
@@ -23,13 +22,13 @@ export interface EmbeddedService {
   stop(): Promise<void>;
 }
 
-/** Starts `tsx service/main.ts` on a free port with a fresh DATA_DIR and no MONGODB_URI. */
+/** Starts the service (service/main.ts) on a free port with a fresh DATA_DIR and no MONGODB_URI. */
 export async function startEmbeddedService(extraEnv: Record<string, string> = {}, timeoutMs = 90_000): Promise<EmbeddedService> {
   const dataDir = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...extraEnv };
   delete env.MONGODB_URI; // embedded mode, as on a fresh machine
   delete env.API_KEY_PEPPER;
-  const child: ChildProcess = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
+  const child: ChildProcess = spawn(...serviceCommand("main"), {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

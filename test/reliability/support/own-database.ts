@@ -1,12 +1,12 @@
 /**
- * A database server of the test's own (not the run's shared one), so that the test can stop it and
- * start it again on the same port and data directory without disturbing other test files.
+ * A FerretDB of the test's own (not the run's shared one), so that the test can stop it and start it
+ * again on the same port and data directory without disturbing other test files: the MongoDB engine's
+ * outages, hangs and restarts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startEmbeddedDatabase, type EmbeddedDatabase } from "../../../service/embedded-db/embedded-db.js";
-import { createLogger } from "../../../service/logger.js";
+import { freePort, startFerretDb, type FerretDbServer } from "../../support/ferretdb/ferretdb-server.js";
 
 /** A stoppable, restartable database server. */
 export interface OwnDatabase {
@@ -21,12 +21,11 @@ export interface OwnDatabase {
   destroy(): Promise<void>;
 }
 
-/** Starts a database server in a temporary directory on a free port. */
+/** Starts a FerretDB in a temporary directory on a free port. */
 export async function startOwnDatabase(label: string): Promise<OwnDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), `api-access-${label}-`));
-  const logger = createLogger("warn");
   const port = await freePort();
-  let running: EmbeddedDatabase | null = await startEmbeddedDatabase(dataDir, logger, { port });
+  let running: FerretDbServer | null = await startFerretDb(dataDir, { port });
   const uri = running.uri;
   return {
     uri,
@@ -35,7 +34,7 @@ export async function startOwnDatabase(label: string): Promise<OwnDatabase> {
       running = null;
     },
     async start() {
-      running ??= await startEmbeddedDatabase(dataDir, logger, { port });
+      running ??= await startFerretDb(dataDir, { port });
     },
     signal(signal) {
       if (running) process.kill(running.pid, signal);

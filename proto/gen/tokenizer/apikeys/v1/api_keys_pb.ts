@@ -524,6 +524,8 @@ export enum SortField {
 
   /**
    * Status order: Active before Inactive (Inactive first when descending); newest first within a status.
+   * The order is judged as of one second before the first page was read, the same on every page, so a
+   * key revoked or expiring while someone pages keeps its place (each key still shows its current status).
    *
    * @generated from enum value: SORT_FIELD_STATUS = 5;
    */

@@ -1,28 +1,8 @@
 /**
- * The shape of a key in the database and the rules computed from it at read time.
- * Status is never stored: it depends on the current time (expiry is exact), so it is derived here.
+ * The rules computed from a stored key at read time. Status is never stored: it depends on the current
+ * time (expiry is exact), so it is derived here, the same way for List, Verify and Revoke.
  */
-
-/** One API key as stored. Never holds the key itself; `secret_hash` is its keyed hash. */
-export interface KeyRecord {
-  /** The Key Identifier (`key_` + 12 hex digits), derived from the key. */
-  _id: string;
-  company_id: string;
-  /** Name / Purpose as the user typed it (trimmed). */
-  name: string;
-  /** Lower-case copy of the name for case-insensitive sorting and search (FerretDB has no collation). */
-  name_lower: string;
-  secret_hash: string;
-  scopes: string[];
-  create_time: Date;
-  last_used_time: Date | null;
-  expire_time: Date | null;
-  revoke_time: Date | null;
-  /** When the key disappears from the list; set once it is known to become inactive. TTL-indexed. */
-  purge_time: Date | null;
-  /** The Key Identifier of the key that generated this one; null for bootstrap keys. */
-  created_by: string | null;
-}
+import type { KeyRecord } from "../store/key-store.js";
 
 /** Why a key is not usable, or "active". */
 export type KeyState = "active" | "revoked" | "expired";
@@ -51,10 +31,7 @@ export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * would otherwise get a purge time no API response can carry). Null while the key may still be active
  * for an unknown time.
  */
-export function purgeTimeOf(
-  record: Pick<KeyRecord, "revoke_time" | "expire_time">,
-  retentionMs: number,
-): Date | null {
+export function purgeTimeOf(record: Pick<KeyRecord, "revoke_time" | "expire_time">, retentionMs: number): Date | null {
   const inactiveSince = [record.revoke_time, record.expire_time]
     .filter((time): time is Date => time !== null)
     .reduce<number | null>((earliest, time) => Math.min(earliest ?? Infinity, time.getTime()), null);

@@ -6,10 +6,30 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { DATE_FIELDS, type ListCursor, type ListQuery, type Segment } from "./list-query.js";
+import { DATE_FIELDS, type CursorValue, type KeyFilter, type ListSegment, type SortColumn } from "../store/list-plan.js";
 
-// Version 2 added the first page's time (`t`); older tokens are refused with a clear message.
-const VERSION = 2;
+// Version 2 added the first page's time (`t`); version 3 came with the SQLite engine (cursor fields named
+// after the contract, not MongoDB). Older tokens are refused with a clear message.
+const VERSION = 3;
+
+/** What a token is bound to: the company, the filters and the sort (not the time: it pages on). */
+export interface ListShape {
+  readonly filter: Omit<KeyFilter, "now">;
+  readonly sortBy: SortColumn;
+  readonly descending: boolean;
+}
+
+/** Where the previous page ended: a segment and the sort values of its last key. */
+export interface ListCursor {
+  readonly segment: number;
+  readonly values: readonly CursorValue[];
+  /**
+   * When the first page was read. Orders that depend on the time (status) are judged at this instant on
+   * every page, so a key revoked or expiring while someone pages keeps its place (shown with its
+   * current status) instead of moving to a later segment and being listed twice.
+   */
+  readonly asOf: Date;
+}
 
 /** What a token carries once its signature checks out; still validated, so a bug can never make a bad query. */
 const payloadSchema = z.object({
@@ -33,17 +53,17 @@ export class PageTokenError extends Error {
 }
 
 /** A fingerprint of everything a token must not be reused across: the company, filters and sort. */
-function queryFingerprint(query: ListQuery): string {
+function queryFingerprint({ filter, sortBy, descending }: ListShape): string {
   const shape = {
-    c: query.companyId,
-    i: query.idContains ?? "",
-    n: query.nameContains ?? "",
-    ct: [query.createTime?.start?.getTime(), query.createTime?.end?.getTime()],
-    lu: [query.lastUsedTime?.start?.getTime(), query.lastUsedTime?.end?.getTime()],
-    et: [query.expireTime?.start?.getTime(), query.expireTime?.end?.getTime()],
-    s: query.status ?? "",
-    o: query.sortBy,
-    d: query.sortBy === "default" ? false : query.descending,
+    c: filter.companyId,
+    i: filter.idContains ?? "",
+    n: filter.nameContains ?? "",
+    ct: [filter.createTime?.start?.getTime(), filter.createTime?.end?.getTime()],
+    lu: [filter.lastUsedTime?.start?.getTime(), filter.lastUsedTime?.end?.getTime()],
+    et: [filter.expireTime?.start?.getTime(), filter.expireTime?.end?.getTime()],
+    s: filter.status ?? "",
+    o: sortBy,
+    d: sortBy === "default" ? false : descending,
   };
   return createHash("sha256").update(JSON.stringify(shape)).digest("base64url").slice(0, 16);
 }
@@ -73,7 +93,7 @@ export class PageTokens {
   }
 
   /** Encodes where a page ended, bound to the query that produced it. */
-  encode(query: ListQuery, cursor: ListCursor): string {
+  encode(query: ListShape, cursor: ListCursor): string {
     const values = cursor.values.map((value) => (value instanceof Date ? value.getTime() : value));
     const payload = JSON.stringify({ v: VERSION, q: queryFingerprint(query), s: cursor.segment, k: values, t: cursor.asOf.getTime() });
     const body = Buffer.from(payload, "utf8");
@@ -84,7 +104,7 @@ export class PageTokens {
    * Decodes a token for this query and the segments of its plan.
    * @throws PageTokenError when the token is malformed, forged, or belongs to another query or company.
    */
-  decode(token: string, query: ListQuery, segments: readonly Segment[]): ListCursor {
+  decode(token: string, query: ListShape, segments: readonly ListSegment[]): ListCursor {
     const raw = Buffer.from(token, "base64url");
     if (raw.length <= 16 || raw.toString("base64url") !== token) throw new PageTokenError("is not a page token of this service");
     const signature = raw.subarray(0, 16);

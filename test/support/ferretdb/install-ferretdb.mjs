@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Builds the embedded database (FerretDB v1.24.2 with its SQLite backend) once and caches the binary
-// under .cache/, so that `npm install` then `npm start` work on a fresh machine of this kind.
+// Builds FerretDB v1.24.2 (with its SQLite backend) once and caches the binary under .cache/: the
+// MongoDB-compatible server the tests and benchmarks run the MongoDB engine against. Test-only: the
+// service needs nothing but Node. `npm test` runs this first; it needs Go the first time only.
 //
 // Why not plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`: the module as published
 // lacks build/version/version.txt (release builds generate it), and the binary built that way panics at
 // start-up. So we copy the module source out of the Go module cache, write that one file, and build.
-// Skipped when `mongod` is on PATH (the service prefers it) or when the cached binary already exists.
+// Skipped when the cached binary already exists.
 import { execFileSync } from "node:child_process";
 import { cpSync, chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const FERRETDB_VERSION = "v1.24.2";
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const ferretdbBinary = join(repoRoot, ".cache", `ferretdb-${FERRETDB_VERSION}`, "ferretdb");
 
 function onPath(command) {
@@ -29,8 +30,8 @@ function build() {
   const go = onPath("go") ? "go" : existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : null;
   if (!go) {
     throw new Error(
-      "Go is needed once to build the embedded database (FerretDB) and was not found on PATH. " +
-        "Install Go 1.22+ or set MONGODB_URI to use an external MongoDB.",
+      "Go is needed once to build FerretDB, the MongoDB-compatible server of the tests, and was not found on PATH. " +
+        "Install Go 1.22+ (running the service needs only Node).",
     );
   }
   const env = { ...process.env, GOFLAGS: "-buildvcs=false", CGO_ENABLED: "0" };
@@ -61,9 +62,7 @@ function build() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (onPath("mongod")) {
-    console.log("[install-ferretdb] mongod is on PATH: the service will use it, skipping FerretDB.");
-  } else if (existsSync(ferretdbBinary)) {
+  if (existsSync(ferretdbBinary)) {
     console.log(`[install-ferretdb] cached: ${ferretdbBinary}`);
   } else {
     build();

@@ -1,0 +1,119 @@
+/**
+ * The SQL of a list read and of its count. Each read names its index (INDEXED BY), so the order always
+ * comes from the index and the plan cannot drift with the data: the walk stops after `limit` matches.
+ * Every statement is parameterised; user text only ever reaches SQL as a bound value, matched with
+ * instr() (a plain substring, never a pattern).
+ */
+import type { CursorValue, KeyFilter, ListSegment, SortableField, TimeRange } from "../list-plan.js";
+
+/** A statement and its parameters. */
+export interface BoundSql {
+  readonly sql: string;
+  readonly params: (string | number)[];
+}
+
+/** The columns of api_keys, in the order the record mapper reads them. */
+export const KEY_COLUMNS = "id, company_id, name, name_lower, secret_hash, scopes, create_time, last_used_time, expire_time, revoke_time, purge_time, created_by";
+
+const ms = (value: CursorValue | Date): string | number => (value instanceof Date ? value.getTime() : value);
+
+function rangeClauses(column: string, range: TimeRange | undefined, where: string[], params: (string | number)[]): void {
+  if (range?.start !== undefined) {
+    where.push(`${column} >= ?`);
+    params.push(range.start.getTime());
+  }
+  if (range?.end !== undefined) {
+    where.push(`${column} <= ?`);
+    params.push(range.end.getTime());
+  }
+}
+
+/** The WHERE clauses every read and count of a list shares. */
+function filterClauses(filter: KeyFilter): { where: string[]; params: (string | number)[] } {
+  const now = filter.now.getTime();
+  const where = ["company_id = ?", "(purge_time IS NULL OR purge_time > ?)"];
+  const params: (string | number)[] = [filter.companyId, now];
+  if (filter.idContains) {
+    where.push("instr(id, ?) > 0");
+    params.push(filter.idContains);
+  }
+  if (filter.nameContains) {
+    where.push("instr(name_lower, ?) > 0");
+    params.push(filter.nameContains);
+  }
+  rangeClauses("create_time", filter.createTime, where, params);
+  rangeClauses("last_used_time", filter.lastUsedTime, where, params);
+  rangeClauses("expire_time", filter.expireTime, where, params);
+  if (filter.status === "active") {
+    where.push("revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)");
+    params.push(now);
+  } else if (filter.status === "inactive") {
+    where.push("(revoke_time IS NOT NULL OR expire_time <= ?)");
+    params.push(now);
+  }
+  return { where, params };
+}
+
+/** The index that serves a segment's order (see schema.ts). */
+export function indexOf(segment: ListSegment): string {
+  const first: SortableField = segment.sort[0]![0];
+  const { condition } = segment;
+  if (condition.kind === "lacks") return condition.field === "last_used_time" ? "api_keys_company_never_used" : "api_keys_company_never_expiring";
+  switch (first) {
+    case "name_lower":
+      return "api_keys_company_name";
+    case "last_used_time":
+      return "api_keys_company_last_used_time";
+    case "expire_time":
+      return "api_keys_company_expire_time";
+    case "create_time":
+    case "id":
+      return "api_keys_company_create_time";
+  }
+}
+
+/** The index that serves every count. */
+export const COUNT_INDEX = "api_keys_company_count";
+
+/** One read of a list: the segment's keys after the cursor, in its order, at most `limit`. */
+export function segmentSql(filter: KeyFilter, segment: ListSegment, after: readonly CursorValue[] | undefined, limit: number): BoundSql {
+  const { where, params } = filterClauses(filter);
+  const { condition } = segment;
+  switch (condition.kind) {
+    case "all":
+      break;
+    case "has":
+      where.push(`${condition.field} IS NOT NULL`);
+      break;
+    case "lacks":
+      where.push(`${condition.field} IS NULL`);
+      break;
+    case "active_as_of":
+      where.push("(revoke_time IS NULL OR revoke_time >= ?) AND (expire_time IS NULL OR expire_time > ?)");
+      params.push(condition.asOf.getTime(), condition.asOf.getTime());
+      break;
+    case "inactive_as_of":
+      where.push("(revoke_time < ? OR expire_time <= ?)");
+      params.push(condition.asOf.getTime(), condition.asOf.getTime());
+      break;
+  }
+  const fields = segment.sort.map(([field]) => field);
+  const descending = segment.sort[0]![1] === -1;
+  if (after) {
+    // A row value comparison: SQLite turns it into one range of the index (keyset paging).
+    where.push(`(${fields.join(", ")}) ${descending ? "<" : ">"} (${fields.map(() => "?").join(", ")})`);
+    params.push(...after.map(ms));
+  }
+  const order = fields.map((field) => `${field} ${descending ? "DESC" : "ASC"}`).join(", ");
+  params.push(limit);
+  return {
+    sql: `SELECT ${KEY_COLUMNS} FROM api_keys INDEXED BY ${indexOf(segment)} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`,
+    params,
+  };
+}
+
+/** The count of a list (total_size), served by the covering count index. */
+export function countSql(filter: KeyFilter): BoundSql {
+  const { where, params } = filterClauses(filter);
+  return { sql: `SELECT count(*) AS total FROM api_keys INDEXED BY ${COUNT_INDEX} WHERE ${where.join(" AND ")}`, params };
+}

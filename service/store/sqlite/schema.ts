@@ -1,0 +1,99 @@
+/**
+ * The SQLite schema, as numbered migrations. `PRAGMA user_version` holds the number of the last one
+ * applied; a start applies the missing ones in one write transaction, so a later column needs no manual
+ * step and two processes starting at once on one file migrate it once. Never edit a released migration:
+ * add the next one.
+ *
+ * Times are INTEGER epoch milliseconds (the service keeps time to the millisecond); scopes are a JSON
+ * array. Each index exists for a query shape of ./list-sql.ts, which names it with INDEXED BY.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { StoreUnusableError } from "../key-store.js";
+
+/** One step of the schema. */
+interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** Every migration, in order; `version` is its position (1-based). */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "api keys, their list indexes, and the service's markers",
+    sql: `
+      CREATE TABLE api_keys (
+        id             TEXT PRIMARY KEY,
+        company_id     TEXT NOT NULL,
+        name           TEXT NOT NULL,
+        name_lower     TEXT NOT NULL,
+        secret_hash    TEXT NOT NULL,
+        scopes         TEXT NOT NULL,
+        create_time    INTEGER NOT NULL,
+        last_used_time INTEGER,
+        expire_time    INTEGER,
+        revoke_time    INTEGER,
+        purge_time     INTEGER,
+        created_by     TEXT
+      ) STRICT, WITHOUT ROWID;
+      -- Newest first, Created at both ways, status orders (walked with the status condition as a filter).
+      CREATE INDEX api_keys_company_create_time ON api_keys (company_id, create_time, id);
+      CREATE INDEX api_keys_company_name ON api_keys (company_id, name_lower, id);
+      CREATE INDEX api_keys_company_last_used_time ON api_keys (company_id, last_used_time, id);
+      CREATE INDEX api_keys_company_expire_time ON api_keys (company_id, expire_time, id);
+      -- The keys without the date, newest first: the second segment of those two orders.
+      CREATE INDEX api_keys_company_never_used ON api_keys (company_id, create_time, id) WHERE last_used_time IS NULL;
+      CREATE INDEX api_keys_company_never_expiring ON api_keys (company_id, create_time, id) WHERE expire_time IS NULL;
+      -- total_size: every filterable column, so a count never reads the table.
+      CREATE INDEX api_keys_company_count ON api_keys (company_id, purge_time, revoke_time, expire_time, create_time, last_used_time, name_lower);
+      -- The retention purge: a range delete.
+      CREATE INDEX api_keys_purge_time ON api_keys (purge_time) WHERE purge_time IS NOT NULL;
+
+      CREATE TABLE service_state (
+        name        TEXT PRIMARY KEY,
+        company_id  TEXT,
+        key_id      TEXT,
+        create_time INTEGER NOT NULL,
+        detail      TEXT
+      ) STRICT;
+    `,
+  },
+];
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function userVersion(db: DatabaseSync): number {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  return row.user_version;
+}
+
+/**
+ * Brings the file's schema to SCHEMA_VERSION; returns the versions applied (empty when it was current).
+ * @throws StoreUnusableError when the file was written by a newer version of the service.
+ */
+export function migrate(db: DatabaseSync, file: string): number[] {
+  if (userVersion(db) === SCHEMA_VERSION) return []; // the common case, without taking the write lock
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const from = userVersion(db); // again, under the lock: another process may have just migrated
+    if (from > SCHEMA_VERSION) {
+      throw new StoreUnusableError(
+        `${file} has schema version ${from}, newer than this version of the service understands (${SCHEMA_VERSION}): ` +
+          "run the newer version, or restore a backup made for this one",
+      );
+    }
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS.slice(from)) {
+      db.exec(migration.sql);
+      applied.push(migration.version);
+    }
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+    return applied;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * The embedded engine: one SQLite file under DATA_DIR, in process through Node's built-in node:sqlite
+ * (no second process, nothing to download or build). WAL lets readers run beside one writer, and several
+ * processes (two services, `npm run bootstrap`) share the file; a busy timeout makes a writer wait for
+ * another's lock instead of failing at once. Writes are single statements or short transactions, so a
+ * crash (even SIGKILL) leaves either the whole write or none of it.
+ *
+ * node:sqlite is synchronous: each statement runs on the event loop. The reads are index seeks and
+ * bounded range scans (well under a millisecond), and batch writes are split so none holds the loop long.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  DuplicateKeyIdError,
+  type BootstrapMarker,
+  type KeyRecord,
+  type KeyStore,
+  type Revocation,
+  type StoreDescription,
+  type Subscription,
+} from "../key-store.js";
+import type { CursorValue, KeyFilter, ListSegment } from "../list-plan.js";
+import { countSql, KEY_COLUMNS, segmentSql } from "./list-sql.js";
+import { migrate } from "./schema.js";
+import { isUniqueViolation, translateSqliteError } from "./sqlite-errors.js";
+
+/** How the file is opened. */
+export interface SqliteStoreOptions {
+  /** How long a write waits for another process's lock before failing with StoreUnavailableError. */
+  readonly busyTimeoutMs: number;
+}
+
+/** A row of api_keys as node:sqlite returns it. */
+interface KeyRow {
+  id: string;
+  company_id: string;
+  name: string;
+  name_lower: string;
+  secret_hash: string;
+  scopes: string;
+  create_time: number;
+  last_used_time: number | null;
+  expire_time: number | null;
+  revoke_time: number | null;
+  purge_time: number | null;
+  created_by: string | null;
+}
+
+const dateOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
+const msOrNull = (date: Date | null) => (date === null ? null : date.getTime());
+
+/** A stored row as the contract's record. */
+function toRecord(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    company_id: row.company_id,
+    name: row.name,
+    name_lower: row.name_lower,
+    secret_hash: row.secret_hash,
+    scopes: JSON.parse(row.scopes) as string[],
+    create_time: new Date(row.create_time),
+    last_used_time: dateOrNull(row.last_used_time),
+    expire_time: dateOrNull(row.expire_time),
+    revoke_time: dateOrNull(row.revoke_time),
+    purge_time: dateOrNull(row.purge_time),
+    created_by: row.created_by,
+  };
+}
+
+/** The values of a record in KEY_COLUMNS order. */
+export function toRow(record: KeyRecord): (string | number | null)[] {
+  return [
+    record.id,
+    record.company_id,
+    record.name,
+    record.name_lower,
+    record.secret_hash,
+    JSON.stringify(record.scopes),
+    record.create_time.getTime(),
+    msOrNull(record.last_used_time),
+    msOrNull(record.expire_time),
+    msOrNull(record.revoke_time),
+    msOrNull(record.purge_time),
+    record.created_by,
+  ];
+}
+
+/** Statements prepared once per SQL text (list shapes vary with the filters: bounded). */
+const STATEMENT_CACHE_SIZE = 256;
+/** Keys per transaction of a batch write, so one flush never holds the event loop (or the lock) long. */
+const WRITE_CHUNK = 500;
+/** Keys deleted per statement of a purge. */
+const PURGE_CHUNK = 1_000;
+
+/** The SQLite implementation of the store contract. */
+export class SqliteKeyStore implements KeyStore {
+  readonly description: StoreDescription;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  private constructor(
+    readonly file: string,
+    db: DatabaseSync,
+    private readonly busyTimeoutMs: number,
+  ) {
+    this.#db = db;
+    this.description = {
+      engine: "sqlite",
+      location: file,
+      purgesItself: false,
+      lastUseBatchSize: WRITE_CHUNK,
+      details: { sqlite: (db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v },
+    };
+  }
+
+  /**
+   * Opens (creating when missing) the database file and brings its schema up to date.
+   * @throws StoreUnusableError when the file is damaged, not a database, or from a newer version.
+   */
+  static open(file: string, options: SqliteStoreOptions): SqliteKeyStore {
+    let db: DatabaseSync | undefined;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      db = new DatabaseSync(file, { timeout: options.busyTimeoutMs });
+      db.exec("PRAGMA journal_mode = WAL");
+      // FULL: a key acknowledged by Generate survives a power loss too, not only a crash of the process.
+      db.exec("PRAGMA synchronous = FULL");
+      migrate(db, file);
+      return new SqliteKeyStore(file, db, options.busyTimeoutMs);
+    } catch (error) {
+      db?.close();
+      throw translateSqliteError(error, file, options.busyTimeoutMs);
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement) {
+      // Refresh its place: the cache drops the least recently used shape.
+      this.#statements.delete(sql);
+    } else {
+      statement = this.#db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value!);
+    }
+    this.#statements.set(sql, statement);
+    return statement;
+  }
+
+  /** Runs one operation, translating node:sqlite's errors into the contract's. */
+  #run<T>(operation: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#runSync(operation));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Runs `work` in one write transaction (taken at once: no lock upgrade that could deadlock). */
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  ping(): Promise<void> {
+    return this.#run(() => {
+      this.#statement("SELECT 1 FROM api_keys LIMIT 1").get();
+    });
+  }
+
+  insert(record: KeyRecord): Promise<void> {
+    return this.#run(() => {
+      try {
+        this.#statement(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...toRow(record));
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateKeyIdError();
+        throw error;
+      }
+    });
+  }
+
+  findById(id: string): Promise<KeyRecord | null> {
+    return this.#run(() => {
+      const row = this.#statement(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id) as KeyRow | undefined;
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  findInCompany(companyId: string, id: string): Promise<KeyRecord | null> {
+    return this.#run(() => {
+      const row = this.#statement(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ? AND company_id = ?`).get(id, companyId) as KeyRow | undefined;
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  listSegment(filter: KeyFilter, segment: ListSegment, after: readonly CursorValue[] | undefined, limit: number): Promise<KeyRecord[]> {
+    return this.#run(() => {
+      const { sql, params } = segmentSql(filter, segment, after, limit);
+      return (this.#statement(sql).all(...params) as unknown as KeyRow[]).map(toRecord);
+    });
+  }
+
+  count(filter: KeyFilter): Promise<number> {
+    return this.#run(() => {
+      const { sql, params } = countSql(filter);
+      return (this.#statement(sql).get(...params) as { total: number }).total;
+    });
+  }
+
+  revoke(companyId: string, id: string, revocation: Revocation): Promise<KeyRecord | null> {
+    return this.#run(() => {
+      // One statement: the revoke_time IS NULL condition makes the first of concurrent revocations win.
+      this.#statement("UPDATE api_keys SET revoke_time = ?, purge_time = ? WHERE id = ? AND company_id = ? AND revoke_time IS NULL").run(
+        revocation.revoke_time.getTime(),
+        msOrNull(revocation.purge_time),
+        id,
+        companyId,
+      );
+      const row = this.#statement(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ? AND company_id = ?`).get(id, companyId) as KeyRow | undefined;
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  async recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number> {
+    const entries = [...uses];
+    let moved = 0;
+    for (let offset = 0; offset < entries.length; offset += WRITE_CHUNK) {
+      if (offset > 0) await new Promise((resolve) => setImmediate(resolve)); // let calls run between chunks
+      moved += await this.#run(() =>
+        this.#transaction(() => {
+          // Only a later time is written: a stored time never moves backwards, and an equal one costs nothing.
+          const update = this.#statement("UPDATE api_keys SET last_used_time = ? WHERE id = ? AND (last_used_time IS NULL OR last_used_time < ?)");
+          let changed = 0;
+          for (const [id, time] of entries.slice(offset, offset + WRITE_CHUNK)) {
+            changed += Number(update.run(time.getTime(), id, time.getTime()).changes);
+          }
+          return changed;
+        }),
+      );
+    }
+    return moved;
+  }
+
+  async purge(now: Date): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const deleted = await this.#run(
+        () =>
+          Number(
+            this.#statement("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)").run(now.getTime(), PURGE_CHUNK)
+              .changes,
+          ),
+      );
+      purged += deleted;
+      if (deleted < PURGE_CHUNK) return purged;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  isPristine(): Promise<boolean> {
+    return this.#run(() => {
+      const marker = this.#statement("SELECT 1 FROM service_state WHERE name = 'bootstrap'").get();
+      const anyKey = this.#statement("SELECT 1 FROM api_keys LIMIT 1").get();
+      return marker === undefined && anyKey === undefined;
+    });
+  }
+
+  markBootstrapped(marker: BootstrapMarker): Promise<boolean> {
+    return this.#run(() => {
+      try {
+        this.#statement("INSERT INTO service_state (name, company_id, key_id, create_time) VALUES ('bootstrap', ?, ?, ?)").run(
+          marker.companyId,
+          marker.keyId,
+          marker.createTime.getTime(),
+        );
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  deleteUnshown(id: string): Promise<void> {
+    return this.#run(() => {
+      this.#statement("DELETE FROM api_keys WHERE id = ?").run(id);
+    });
+  }
+
+  /** SQLite cannot push changes to other processes: revocations reach them through their own reads. */
+  watchRevocations(): Promise<Subscription | null> {
+    return Promise.resolve(null);
+  }
+
+  /**
+   * Adds many records in one transaction; a record whose identifier exists is left as it is. For bulk
+   * loads (benchmarks, imports), never on a request path. Returns how many were added.
+   */
+  insertMany(records: Iterable<KeyRecord>): number {
+    return this.#runSync(() => this.#transaction(() => this.#insertEach(records)));
+  }
+
+  #insertEach(records: Iterable<KeyRecord>): number {
+    const insert = this.#statement(`INSERT OR IGNORE INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    let added = 0;
+    for (const record of records) added += Number(insert.run(...toRow(record)).changes);
+    return added;
+  }
+
+  /**
+   * Imports another database's keys and bootstrap marker once, in one transaction, and records that
+   * `source` was imported (so a second start does not import again). Returns how many keys were added,
+   * or null when `source` had been imported already.
+   */
+  importOnce(source: string, records: readonly KeyRecord[], bootstrap: BootstrapMarker | null, now: Date): number | null {
+    return this.#runSync(() =>
+      this.#transaction(() => {
+        const name = `import:${source}`;
+        if (this.#statement("SELECT 1 FROM service_state WHERE name = ?").get(name) !== undefined) return null;
+        const added = this.#insertEach(records);
+        if (bootstrap) {
+          this.#statement("INSERT OR IGNORE INTO service_state (name, company_id, key_id, create_time) VALUES ('bootstrap', ?, ?, ?)").run(
+            bootstrap.companyId,
+            bootstrap.keyId,
+            bootstrap.createTime.getTime(),
+          );
+        }
+        this.#statement("INSERT INTO service_state (name, create_time, detail) VALUES (?, ?, ?)").run(
+          name,
+          now.getTime(),
+          JSON.stringify({ keys: records.length, added }),
+        );
+        return added;
+      }),
+    );
+  }
+
+  /** True when `source` was imported into this file before (see importOnce). */
+  hasImported(source: string): boolean {
+    return this.#runSync(() => this.#statement("SELECT 1 FROM service_state WHERE name = ?").get(`import:${source}`) !== undefined);
+  }
+
+  #runSync<T>(operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      throw translateSqliteError(error, this.file, this.busyTimeoutMs);
+    }
+  }
+
+  /** The query plan SQLite chooses for a statement (tests check that no list read scans the table). */
+  explain(sql: string, params: readonly (string | number | null)[]): string[] {
+    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
+  }
+
+  close(): Promise<void> {
+    return this.#run(() => {
+      this.#statements.clear();
+      if (this.#db.isOpen) this.#db.close();
+    });
+  }
+}
