@@ -43,6 +43,8 @@ describe("the embedded database across a restart", () => {
     const keyFile = join(dataDir, "admin.key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, "pepper")).mode & 0o777).toBe(0o600);
+    // Only the service's user can read the database (hashes of every key) or write it (scopes, companies).
+    for (const file of ["api-keys.sqlite", "api-keys.sqlite-wal", "api-keys.sqlite-shm"]) expect(statSync(join(dataDir, file)).mode & 0o777, file).toBe(0o600);
     const adminKey = readFileSync(keyFile, "utf8").trim();
     expect(adminKey).toMatch(/^tek_[0-9A-Za-z]{36}$/);
     const out = first.stdout();

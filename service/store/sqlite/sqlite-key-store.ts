@@ -8,11 +8,12 @@
  * node:sqlite is synchronous: each statement runs on the event loop. The reads are index seeks and
  * bounded range scans (well under a millisecond), and batch writes are split so none holds the loop long.
  */
-import { mkdirSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   DuplicateKeyIdError,
+  StoreUnusableError,
   type BootstrapMarker,
   type KeyRecord,
   type KeyStore,
@@ -86,6 +87,21 @@ export function toRow(record: KeyRecord): (string | number | null)[] {
   ];
 }
 
+/**
+ * SQLite needs to write the file and, in WAL mode, its directory (the -wal and -shm files beside it):
+ * say so plainly instead of SQLite's "unable to open database file".
+ */
+function refuseReadOnly(file: string): void {
+  for (const path of existsSync(file) ? [file, dirname(file)] : [dirname(file)]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code === "EROFS" ? "is on a read-only file system" : "is not writable by this user";
+      throw new StoreUnusableError(`the key database ${file} cannot be used: ${path} ${why}; the service needs to write it (and the -wal and -shm files beside it)`, { cause: error });
+    }
+  }
+}
+
 /** Statements prepared once per SQL text (list shapes vary with the filters: bounded). */
 const STATEMENT_CACHE_SIZE = 256;
 /** Keys per transaction of a batch write, so one flush never holds the event loop (or the lock) long. */
@@ -121,7 +137,10 @@ export class SqliteKeyStore implements KeyStore {
   static open(file: string, options: SqliteStoreOptions): SqliteKeyStore {
     let db: DatabaseSync | undefined;
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      refuseReadOnly(file);
+      // Only this user may read or write the keys' hashes (SQLite gives the -wal and -shm files the same mode).
+      if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
       db = new DatabaseSync(file, { timeout: options.busyTimeoutMs });
       db.exec("PRAGMA journal_mode = WAL");
       // FULL: a key acknowledged by Generate survives a power loss too, not only a crash of the process.
