@@ -142,11 +142,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const session of sessions) session.close(); // GOAWAY: no new streams, running ones finish
       closeIdleHttp1();
-      // Done when no request is being served and every HTTP/2 session has ended by itself: a session ends
-      // once its last stream does, which also covers a stream accepted just before the GOAWAY whose
-      // handler has not started yet (not yet counted in `inflight`).
+      // Done when no request is being served and every connection has ended by itself: an HTTP/2 session
+      // ends once its last stream does (which also covers a stream accepted just before the GOAWAY whose
+      // handler has not started yet), an HTTP/1.1 one after its response, and a connection accepted just
+      // before the listener closed is still handed on and told to go away, not reset.
       const deadline = Date.now() + timeoutMs;
-      while ((inflight > 0 || sessions.size > 0) && Date.now() < deadline) {
+      while ((inflight > 0 || sessions.size > 0 || sockets.size > 0) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         closeIdleHttp1();
       }
