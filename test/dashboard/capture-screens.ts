@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       await screen.waitFor(settled, "the 100×30 list again");
 
       await screen.keys("g");
-      await screen.waitFor("Expired At (optional)");
+      await screen.waitFor("Optional: empty never expires");
       await screen.type("Zapier_Staging");
       await screen.keys("Tab");
       await screen.type("in 90 days");

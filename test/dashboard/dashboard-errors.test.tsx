@@ -40,18 +40,19 @@ describe("the service stops mid-session", () => {
 
     // Actions fail with the same explanation, in place, and the dashboard stays usable.
     await ui.press("g");
-    await ui.waitFor("Expired At (optional)");
-    await ui.press("During_Outage", KEYS.tab, KEYS.enter);
+    await ui.waitFor("Optional: empty never expires");
+    await ui.press("During_Outage", KEYS.tab, KEYS.tab, KEYS.enter);
     await ui.waitFor("✖ Cannot reach the service at");
     await ui.press(KEYS.escape);
     // (While the service is unreachable, that explanation keeps the message line.)
     await ui.waitFor((screen) => !screen.includes("Generate API Key") && screen.includes("Key Identifier"), "the list again");
     await ui.press("r");
     await ui.waitFor(`Revoke ${zapier!.id} “Zapier_Main”?`);
+    await ui.waitFor("y = yes");
     await ui.press("y");
-    await ui.waitFor((screen) => screen.includes("│ ✖ Cannot reach the service") && screen.includes("Try again?"), "the revoke error in the prompt");
+    await ui.waitFor((screen) => screen.includes("│ ✖ Cannot reach the service") && screen.includes("y tries again"), "the revoke error in the prompt");
     await ui.press("n");
-    await ui.waitFor((screen) => !screen.includes("Try again?"), "the prompt closed");
+    await ui.waitFor((screen) => !screen.includes("y tries again"), "the prompt closed");
 
     // Another instance comes up on the same database and port: the dashboard finds it by itself.
     const back: TestService = await startTestService({ database: h.database, env: { PORT: String(h.service.port) } });
@@ -73,13 +74,13 @@ describe("keys that cannot do everything", () => {
     ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret });
     await ui.waitFor(`Connected to ${h.service.url} as ${apiKey!.id}`);
     await ui.press("g");
-    await ui.waitFor("Expired At (optional)");
-    await ui.press("Not_Allowed", KEYS.tab, KEYS.enter);
+    await ui.waitFor("Optional: empty never expires");
+    await ui.press("Not_Allowed", KEYS.tab, KEYS.tab, KEYS.enter);
     await ui.waitFor(`✖ Not allowed: the key ${apiKey!.id} lacks the scope "keys:write", which Generate needs.`);
     await ui.press(KEYS.escape);
     await ui.waitFor("Generate cancelled");
     await ui.press("r");
-    await ui.waitFor("Revoke it?");
+    await ui.waitFor("y = yes");
     await ui.press("y");
     await ui.waitFor(`lacks the scope "keys:write", which Revoke needs`);
     await ui.press(KEYS.escape);

@@ -49,7 +49,7 @@ describe("npm run dashboard in tmux", () => {
 
   it("generates a key: shown once, copied via OSC 52, then only its identifier", async () => {
     await terminal.keys("g");
-    await terminal.waitFor("Expired At (optional)");
+    await terminal.waitFor("Optional: empty never expires");
     await terminal.type("Analytics_Export");
     await terminal.keys("Tab");
     await terminal.type("in 90 days");
