@@ -4,7 +4,7 @@
  * and a copy key (OSC 52). Closing the key takes a deliberate "y" (I have copied it); Enter and Esc only
  * remind. Closing hands back only the new key's row; the secret dies with this component.
  */
-import { useEffect, useReducer, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useReducer, useRef, useState, type ReactNode } from "react";
 import { Box, Text, useInput } from "ink";
 import { MultiSelect, Spinner } from "@inkjs/ui";
 import type { DashboardClient } from "../client/dashboard-client.js";
@@ -64,7 +64,7 @@ function Field({ label, isFocused, children, note, error, warning }: {
             ! {warning}
           </Text>
         ) : (
-          <Text wrap="truncate-end" dimColor>
+          <Text wrap="wrap" dimColor>
             {note}
           </Text>
         )}
@@ -112,6 +112,13 @@ export function GenerateModal({ client, baseUrl, clipboard, clock, width, height
     // `fail` only reads refs and stable props.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, request, step]);
+
+  const onScopesChange = useCallback(
+    (scopes: string[]) => dispatch({ type: "set-scopes", scopes: (scopeOptions ?? []).map((option) => option.name).filter((name) => scopes.includes(name)) }),
+    [scopeOptions],
+  );
+  const onNameChange = useCallback((value: string) => dispatch({ type: "edit", field: "name", value }), []);
+  const onExpireChange = useCallback((value: string) => dispatch({ type: "edit", field: "expire", value }), []);
 
   const focus: GenerateFocus | undefined = state.step === "editing" ? state.focus : undefined;
   useInput((input, key) => {
@@ -212,7 +219,7 @@ export function GenerateModal({ client, baseUrl, clipboard, clock, width, height
           isFocused={focus === "name"}
           value={state.name}
           placeholder="what the key is for"
-          onChange={(value) => dispatch({ type: "edit", field: "name", value })}
+          onChange={onNameChange}
         />
       </Field>
       <Field
@@ -227,7 +234,7 @@ export function GenerateModal({ client, baseUrl, clipboard, clock, width, height
             visibleOptionCount={scopeOptions.length}
             options={scopeOptions.map((option) => ({ label: `${option.name.padEnd(11)}${option.description}`, value: option.name }))}
             defaultValue={[...state.scopes]}
-            onChange={(scopes) => dispatch({ type: "set-scopes", scopes: scopeOptions.map((option) => option.name).filter((name) => scopes.includes(name)) })}
+            onChange={onScopesChange}
             onSubmit={() => dispatch({ type: "focus", to: "next" })}
           />
         ) : (
@@ -239,7 +246,7 @@ export function GenerateModal({ client, baseUrl, clipboard, clock, width, height
           isFocused={focus === "expire"}
           value={state.expireText}
           placeholder="never"
-          onChange={(value) => dispatch({ type: "edit", field: "expire", value })}
+          onChange={onExpireChange}
         />
       </Field>
       <Box marginTop={1}>

@@ -98,7 +98,8 @@ export function generateReducer(state: GenerateState, action: GenerateAction): G
         : { ...state, expireText: action.value, errors: { ...state.errors, expire: undefined, form: undefined } };
     }
     case "set-scopes":
-      if (state.step !== "editing") return state;
+      // The scope list reports its value again on re-render: an unchanged choice keeps the state (and its errors).
+      if (state.step !== "editing" || action.scopes.join(" ") === state.scopes.join(" ")) return state;
       return { ...state, scopes: action.scopes, errors: { ...state.errors, scopes: undefined, form: undefined } };
     case "focus": {
       if (state.step !== "editing") return state;
