@@ -52,7 +52,7 @@ export const HELP_SECTIONS: readonly { readonly title: string; readonly bindings
     bindings: [
       { keys: "↑ ↓  j k", action: "select a key (past the last row: next page)" },
       { keys: "PgDn PgUp  → ←  n p", action: "next / previous page (pages come from the service)" },
-      { keys: "Home  End", action: "first key of the list / last key of this page" },
+      { keys: "Home  End", action: "first key of the list / last key of the page" },
       { keys: "Ctrl+R", action: "refresh now (also retries a lost connection)" },
       { keys: "q  Ctrl+C", action: "quit" },
     ],
@@ -62,8 +62,8 @@ export const HELP_SECTIONS: readonly { readonly title: string; readonly bindings
     bindings: [
       { keys: "1", action: "Name / Purpose, A–Z / Z–A" },
       { keys: "2", action: "Created at, earliest / latest first" },
-      { keys: "3", action: "Last used at, earliest / latest first (never used last)" },
-      { keys: "4", action: "Expiration date, earliest / latest first (never expiring last)" },
+      { keys: "3", action: "Last used at, earliest / latest first (never: last)" },
+      { keys: "4", action: "Expiration date, soonest / latest first (never: last)" },
       { keys: "5", action: "Status, Active / Inactive first" },
       { keys: "0", action: "back to newest first" },
     ],
@@ -71,9 +71,9 @@ export const HELP_SECTIONS: readonly { readonly title: string; readonly bindings
   {
     title: "Keys and filters",
     bindings: [
-      { keys: "g", action: "Generate Key (Name / Purpose, Scopes, optional Expired At)" },
+      { keys: "g", action: "Generate Key (name, scopes, optional expiry)" },
       { keys: "r", action: "revoke the selected key (asks first)" },
-      { keys: "f  /", action: "filters: Tab/↑↓ between fields, Enter/Esc back; paste a key to find it" },
+      { keys: "f  /", action: "filters (Tab/↑↓ fields; a pasted key finds its row)" },
       { keys: "Ctrl+U  Home  End", action: "in a text field: clear it / start / end" },
       { keys: "x", action: "clear every filter" },
       { keys: "?  Esc", action: "this help / close it" },
