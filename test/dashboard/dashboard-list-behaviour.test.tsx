@@ -1,27 +1,16 @@
 // What operators hit in the list (issue 10): the filter shown is the filter applied, the cursor follows
 // its key, a stopped service is noticed at the first failed call, text fields edit as terminals do, and a
 // pasted full key finds its row without being sent. ink-testing-library against a real service.
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { keyIdOf } from "../../proto/keys/key-format.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import type { Harness } from "../support/harness.js";
 import { KEYS } from "./support/keys.js";
-import { renderDashboard, type DashboardUnderTest } from "./support/render-dashboard.js";
+import { perTestDashboards } from "./support/per-test-dashboards.js";
+import type { DashboardUnderTest } from "./support/render-dashboard.js";
 
+const dashboards = perTestDashboards();
+const harness = dashboards.harness;
 let ui: DashboardUnderTest | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(() => {
-  ui?.unmount();
-  ui = undefined;
-});
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function harness(label: string): Promise<Harness> {
-  const h = await startHarness(label);
-  cleanups.push(() => h.stop());
-  return h;
-}
 
 async function withKeys(h: Harness, names: string[]): Promise<{ id: string; secret: string }[]> {
   const made = [];
@@ -38,7 +27,7 @@ describe("the filter shown is the filter applied", () => {
   it("a burst of backspaces that empties the field empties the filter", async () => {
     const h = await harness("dash_backspaces");
     await withKeys(h, ["Zapier_Main", "CRM_Integration"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor(() => ids().length === 3, "three keys");
     await ui.press("f", KEYS.tab, "zap");
     await ui.waitFor(() => ids().length === 1, "the Zapier key only");
@@ -51,7 +40,7 @@ describe("the filter shown is the filter applied", () => {
   it("after a refused filter the rows are named for what they are: the old filter, and the new one as not applied", async () => {
     const h = await harness("dash_refused_filter");
     await withKeys(h, ["Zapier_Main"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor(() => ids().length === 2, "two keys");
     await ui.press("f", KEYS.tab, "x".repeat(65), KEYS.escape); // the service allows 64 characters
     const screen = await ui.waitFor("✖ not applied (the list could not be loaded): Name / Purpose contains");
@@ -66,7 +55,7 @@ describe("the cursor follows the key", () => {
   it("a refresh that brings newer keys keeps the same key selected", async () => {
     const h = await harness("dash_cursor");
     const [, crm] = await withKeys(h, ["Zapier_Main", "CRM_Integration", "Analytics_Export"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor(() => ids().length === 4, "four keys");
     await ui.press(KEYS.down); // newest first: Analytics_Export, then CRM_Integration
     await ui.waitFor(() => ui!.table().find((row) => row.isSelected)?.id === crm!.id, "CRM_Integration selected");
@@ -85,7 +74,7 @@ describe("a stopped service", () => {
   it("is noticed by the first failed call, and a sort asked for meanwhile is not shown as done", async () => {
     const h = await harness("dash_outage_now");
     await withKeys(h, ["Zapier_Main", "CRM_Integration"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey }); // no periodic refresh in tests
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey }); // no periodic refresh in tests
     await ui.waitFor(() => ids().length === 3 && ui!.screen().includes("● Connected"), "connected");
     await h.service.stop();
     const before = ids();
@@ -109,7 +98,7 @@ describe("keys and words", () => {
   it("Ctrl+U clears a field, End selects the last row, the footer says page N of M, filters read as sentences", async () => {
     const h = await harness("dash_keys");
     await withKeys(h, ["Zapier_Main", "CRM_Integration"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor(() => ids().length === 3, "three keys");
     expect(ui.screen()).toContain("1–3 of 3 · page 1 of 1");
     await ui.press(KEYS.end);
@@ -126,7 +115,7 @@ describe("keys and words", () => {
   it("the revoke prompt asks once", async () => {
     const h = await harness("dash_revoke_words");
     await withKeys(h, ["Zapier_Main"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor(() => ids().length === 2, "two keys");
     await ui.press("r");
     const prompt = await ui.waitFor("y/N");
@@ -141,7 +130,7 @@ describe("which key is this?", () => {
   it("a full key pasted into Key identifier finds its row; the key is neither shown nor sent", async () => {
     const h = await harness("dash_pasted_key");
     const [leaked] = await withKeys(h, ["Leaked_CRM_Key", "Other_Key"]);
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor(() => ids().length === 3, "three keys");
     await ui.press("f");
     await ui.waitFor("results update as you type");
