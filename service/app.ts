@@ -25,6 +25,7 @@ import { createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { registerHealthService } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
+import { startMetricsListener } from "./server/metrics-listener.js";
 import { ApiKeyStore } from "./store/api-key-store.js";
 import { PageTokens } from "./store/page-token.js";
 import { Verifier } from "./verify/verifier.js";
@@ -41,6 +42,8 @@ export interface RunningService {
   /** Base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   readonly port: number;
+  /** Where GET /metrics answers: on the API port, or on METRICS_PORT when that is set. */
+  readonly metricsUrl: string;
   /** The first admin key, when this start created it (only on a pristine database). */
   readonly firstAdminKey: IssuedKey | null;
   /** Where the first admin key was written (embedded mode), if it was. */
@@ -166,6 +169,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
       writeFileSync(adminKeyFile, `${firstAdminKey.secret}\n`, { mode: 0o600 });
     }
 
+    // METRICS_PORT moves /metrics off the API port; stopped after the server drain (cleanups run in reverse).
+    const metricsListener = config.METRICS_PORT === undefined ? null : await startMetricsListener(metrics.httpRoute, config.METRICS_PORT, config.METRICS_HOST ?? config.HOST);
+    if (metricsListener) cleanups.push({ name: "metrics listener", run: () => metricsListener.close() });
     const server = buildApiServer({
       routes: (router) => {
         registerApiKeyService(router, { store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
@@ -179,7 +185,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
-      httpRoutes: { "/metrics": metrics.httpRoute },
+      httpRoutes: metricsListener ? {} : { "/metrics": metrics.httpRoute },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
     metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight });
@@ -187,12 +193,15 @@ export async function startService(config: Config, options: StartOptions = {}): 
     cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    logger.info({ url: `${scheme}://${host}:${address.port}`, database: embedded ? embedded.engine : "external", ferretdb: isFerretDb, flushBatchSize }, "listening");
+    const url = `${scheme}://${host}:${address.port}`;
+    const metricsUrl = metricsListener?.url ?? `${url}/metrics`;
+    logger.info({ url, metricsUrl, database: embedded ? embedded.engine : "external", ferretdb: isFerretDb, flushBatchSize }, "listening");
 
     let stopping: Promise<void> | undefined;
     return {
-      url: `${scheme}://${host}:${address.port}`,
+      url,
       port: address.port,
+      metricsUrl,
       firstAdminKey,
       adminKeyFile,
       databaseUri,
