@@ -33,7 +33,8 @@ async function main(): Promise<number> {
   }
 
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL);
+  // Logs go to stderr: stdout is this command's output (the key), which may be piped or captured.
+  const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL, { fd: 2 });
   const embedded = config.MONGODB_URI ? null : await startEmbeddedDatabase(config.DATA_DIR, logger);
   const client = new MongoClient(config.MONGODB_URI ?? embedded!.uri, { serverSelectionTimeoutMS: config.DB_TIMEOUT_MS });
   try {

@@ -25,7 +25,7 @@ import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { KEY_TEXT, wrongKeyShapes } from "../support/rejections.js";
 import { spawnService, testEnv, uniqueDatabaseName, type ServiceProcess } from "../support/service.js";
 import { envelope, rawGrpc, rawHttp1, type RawAnswer, type RawGrpc } from "./support/raw-http.js";
-import { adminKeyFromStdout, metricSum, scrapeMetrics } from "./support/service-process.js";
+import { adminKeyFromNotice, metricSum, scrapeMetrics } from "./support/service-process.js";
 
 const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 1_600);
 /** Requests sent at once per fast-check run (shrinking still works: a failing batch shrinks as an array). */
@@ -52,7 +52,7 @@ beforeAll(async () => {
   // No background flush: between the two snapshots nothing may change but the generated keys.
   // A small heap: were anything kept per call, the process would run out of memory and die.
   service = await spawnService(testEnv(database, { LAST_USED_FLUSH_INTERVAL_MS: "300000", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}` }));
-  adminKey = adminKeyFromStdout(service.stdout());
+  adminKey = adminKeyFromNotice(service.stderr());
   db = await openTestDatabase(database);
   raw = rawGrpc(service.url);
   before = (await db.snapshot()) as { _id: unknown }[];

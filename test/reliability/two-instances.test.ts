@@ -7,7 +7,7 @@ import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js"
 import { grpcClient } from "../support/clients.js";
 import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
 import { startOwnDatabase, type OwnDatabase } from "./support/own-database.js";
-import { adminKeyFromStdout, spread } from "./support/service-process.js";
+import { adminKeyFromNotice, spread } from "./support/service-process.js";
 
 const TRIALS = Number(process.env.RELIABILITY_REVOKE_TRIALS ?? 40);
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   database = await startOwnDatabase("two-instances");
   const env = testEnv("two_instances", { MONGODB_URI: database.uri });
   a = await spawnService(env); // the first start creates the admin key; B then finds the database in use
-  adminKey = adminKeyFromStdout(a.stdout());
+  adminKey = adminKeyFromNotice(a.stderr());
   b = await spawnService(env);
 });
 

@@ -11,6 +11,7 @@ import { inject } from "vitest";
 import { startService, type RunningService, type StartOptions } from "../../service/app.js";
 import { loadConfig } from "../../service/config.js";
 import { createLogger } from "../../service/logger.js";
+import { findListeningLine, logLevelShowingListening } from "./listening-line.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -54,17 +55,34 @@ export async function startTestService(
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** Everything the process printed on stdout so far. */
+  /** Everything the process wrote on stdout so far: its log, JSON lines. */
   stdout(): string;
+  /** Everything the process wrote on stderr so far: the notice for the person who started it. */
+  stderr(): string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the service as a child process with the given environment; resolves once it listens. */
-export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+/** How to run the service; by default its source with tsx, in this repository, with this environment. */
+export interface SpawnOptions {
+  /** The command line, e.g. `["npm", "--silent", "start"]` for an installed build. */
+  readonly command?: readonly [string, ...string[]];
+  readonly cwd?: string;
+  /** The environment `env` is added to (default: this process's). */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts the service as a child process with the given environment; resolves once its `listening` log
+ * line and its start notice are out (LOG_LEVEL is raised to info when it would hide that line).
+ */
+export async function spawnService(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  const [command, ...args] = options.command ?? [join(REPO_ROOT, "node_modules/.bin/tsx"), join(REPO_ROOT, "service/main.ts")];
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...(options.baseEnv ?? process.env), ...env, LOG_LEVEL: logLevelShowingListening(env.LOG_LEVEL) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -74,14 +92,16 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    // Both streams: the log's `listening` line, then the notice on stderr (tests read the admin key from it).
     const check = () => {
-      const match = /listening on (\S+)/.exec(out);
-      if (match) {
+      const listening = findListeningLine(out);
+      if (listening && /is listening on \S+.*\n/.test(err)) {
         clearTimeout(timer);
-        resolveUrl(match[1]!);
+        resolveUrl(listening.url);
       }
     };
     child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
     exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening:\n${out}\n${err}`));
@@ -91,6 +111,7 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     child,
     url,
     stdout: () => out,
+    stderr: () => err,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
       return exited;

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findListeningLine } from "../../support/listening-line.js";
 
 /** The repository root. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -26,7 +27,8 @@ export interface EmbeddedService {
 /** Starts `tsx service/main.ts` on a free port with a fresh DATA_DIR and no MONGODB_URI. */
 export async function startEmbeddedService(extraEnv: Record<string, string> = {}, timeoutMs = 90_000): Promise<EmbeddedService> {
   const dataDir = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...extraEnv };
+  // LOG_LEVEL info: the `listening` log line says where it listens.
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...extraEnv };
   delete env.MONGODB_URI; // embedded mode, as on a fresh machine
   delete env.API_KEY_PEPPER;
   const child: ChildProcess = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
@@ -49,11 +51,12 @@ export async function startEmbeddedService(extraEnv: Record<string, string> = {}
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
       const timer = setTimeout(() => reject(new Error(`the service did not start in ${timeoutMs} ms: ${err.slice(-500)}`)), timeoutMs);
+      // admin.key is written before the service listens, so it is there once the line is.
       const check = () => {
-        const match = /listening on (\S+)/.exec(out);
-        if (match && out.includes("admin.key")) {
+        const listening = findListeningLine(out);
+        if (listening) {
           clearTimeout(timer);
-          resolveUrl(match[1]!);
+          resolveUrl(listening.url);
         }
       };
       child.stdout!.on("data", check);
