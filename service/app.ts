@@ -21,7 +21,7 @@ import { loadPepper } from "./keys/pepper.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerApiKeyService } from "./rpc/api-key-service.js";
-import { createErrorInterceptor } from "./rpc/error-interceptor.js";
+import { createEarlyFailureReporter, createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { registerHealthService } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
@@ -182,6 +182,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         });
       },
       interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now)],
+      requestGate: createEarlyFailureReporter(logger, metrics.calls),
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
