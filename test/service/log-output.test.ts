@@ -3,14 +3,13 @@
 // it listens, the first admin key once) is on stderr, so the key never enters the log stream.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { adminKeyFromNotice } from "../reliability/support/service-process.js";
 import { connectClient } from "../support/clients.js";
 import { parseLogLine } from "../support/listening-line.js";
 import { KEY_TEXT } from "../support/rejections.js";
-import { REPO_ROOT, spawnService, testEnv, uniqueDatabaseName, type ServiceProcess } from "../support/service.js";
+import { REPO_ROOT, SERVICE_SOURCE_COMMAND, spawnService, testEnv, uniqueDatabaseName, type ServiceProcess } from "../support/service.js";
 
 const running: ServiceProcess[] = [];
 afterAll(async () => {
@@ -43,7 +42,7 @@ describe("stdout is a terminal", () => {
   it("carries readable lines, and Ctrl-C stops the service gracefully", async () => {
     // util-linux `script` gives the service a pseudo-terminal; what it shows there comes back on script's stdout.
     const env = { ...process.env, ...testEnv(uniqueDatabaseName("log_tty")), LOG_LEVEL: "info", TERM: "xterm" };
-    const command = `exec '${join(REPO_ROOT, "node_modules/.bin/tsx")}' '${join(REPO_ROOT, "service/main.ts")}'`;
+    const command = `exec ${SERVICE_SOURCE_COMMAND.map((part) => `'${part}'`).join(" ")}`;
     const child = spawn("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], { cwd: REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
     const exited = once(child, "exit").then(([code]) => code as number | null);
     let screen = "";

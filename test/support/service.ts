@@ -51,7 +51,7 @@ export async function startTestService(
   return Object.assign(service, { adminKey: service.firstAdminKey?.secret ?? "" });
 }
 
-/** A service running as its own process (`tsx service/main.ts`). */
+/** A service running as its own process. */
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -63,7 +63,14 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** How to run the service; by default its source with tsx, in this repository, with this environment. */
+/**
+ * The service's source run by Node 24 with tsx's loader, in one process. Not the `tsx` command: it runs
+ * the service as a child and relays signals, and when the child does not confirm a signal within 30 ms
+ * (a loaded machine) it SIGKILLs it, so a graceful SIGTERM ended as exit code 143.
+ */
+export const SERVICE_SOURCE_COMMAND = [join(REPO_ROOT, "node_modules/.bin/node"), "--import", "tsx", join(REPO_ROOT, "service/main.ts")] as const;
+
+/** How to run the service; by default its source (SERVICE_SOURCE_COMMAND), in this repository, with this environment. */
 export interface SpawnOptions {
   /** The command line, e.g. `["npm", "--silent", "start"]` for an installed build. */
   readonly command?: readonly [string, ...string[]];
@@ -78,7 +85,7 @@ export interface SpawnOptions {
  * line and its start notice are out (LOG_LEVEL is raised to info when it would hide that line).
  */
 export async function spawnService(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServiceProcess> {
-  const [command, ...args] = options.command ?? [join(REPO_ROOT, "node_modules/.bin/tsx"), join(REPO_ROOT, "service/main.ts")];
+  const [command, ...args] = options.command ?? SERVICE_SOURCE_COMMAND;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,

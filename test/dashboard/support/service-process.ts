@@ -24,14 +24,16 @@ export interface EmbeddedService {
   stop(): Promise<void>;
 }
 
-/** Starts `tsx service/main.ts` on a free port with a fresh DATA_DIR and no MONGODB_URI. */
+/** Starts the service's source on a free port with a fresh DATA_DIR and no MONGODB_URI. */
 export async function startEmbeddedService(extraEnv: Record<string, string> = {}, timeoutMs = 90_000): Promise<EmbeddedService> {
   const dataDir = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
   // LOG_LEVEL info: the `listening` log line says where it listens.
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...extraEnv };
   delete env.MONGODB_URI; // embedded mode, as on a fresh machine
   delete env.API_KEY_PEPPER;
-  const child: ChildProcess = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "service/main.ts")], {
+  // One process (node with tsx's loader), so SIGTERM reaches the service itself; the `tsx` command would
+  // relay it and, on a loaded machine, SIGKILL the service, leaving its embedded database running.
+  const child: ChildProcess = spawn(join(REPO_ROOT, "node_modules/.bin/node"), ["--import", "tsx", join(REPO_ROOT, "service/main.ts")], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
