@@ -4,7 +4,7 @@
  * Building the server has no side effects; `listen` binds it (tests build servers on port 0).
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server, createSecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
@@ -21,6 +21,8 @@ export interface ApiServerOptions {
   /** Registers the RPC services. */
   readonly routes: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
+  /** Runs for every call before its request is read (connect-es's `requestGate`). */
+  readonly requestGate?: (context: HandlerContext) => void | Promise<void>;
   /** Largest accepted request message, in bytes. */
   readonly maxMessageBytes: number;
   /** Plain HTTP routes by exact path (GET), served beside the RPCs. */
@@ -63,6 +65,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   const rpcHandler = connectNodeAdapter({
     routes: options.routes,
     interceptors: options.interceptors,
+    requestGate: options.requestGate,
     readMaxBytes: options.maxMessageBytes,
     // A misspelt JSON field or enum name is an error that names it, not a filter silently ignored
     // (`{"staus":"STATUS_ACTIVE"}` would otherwise list every key).

@@ -10,7 +10,7 @@ import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js"
 import { grpcClient } from "../support/clients.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../support/database.js";
 import { REPO_ROOT, serviceCommand, spawnService, testEnv, type ServiceProcess } from "../support/service.js";
-import { adminKeyFromStdout, spread } from "./support/service-process.js";
+import { adminKeyFromNotice, spread } from "./support/service-process.js";
 
 const TRIALS = Number(process.env.RELIABILITY_REVOKE_TRIALS ?? 40);
 
@@ -24,9 +24,9 @@ describe.each(ENGINES)("two instances on one database (%s)", (engine) => {
     db = await createTestDatabase("two_instances", engine);
     // The first start creates the admin key; B, started at the same time, must not make a second one.
     [a, b] = await Promise.all([spawnService(testEnv(db)), spawnService(testEnv(db))]);
-    const printed = [a, b].filter((service) => /First admin key/.test(service.stdout()));
+    const printed = [a, b].filter((service) => /First admin key/.test(service.stderr()));
     expect(printed, "exactly one of two instances starting at once makes the first admin key").toHaveLength(1);
-    adminKey = adminKeyFromStdout(printed[0]!.stdout());
+    adminKey = adminKeyFromNotice(printed[0]!.stderr());
   });
 
   afterAll(async () => {
@@ -98,7 +98,7 @@ describe.each(ENGINES)("two instances on one database (%s)", (engine) => {
       timeout: 60_000,
     });
     expect(bootstrap.status, bootstrap.stderr).toBe(0);
-    const thirdKey = adminKeyFromStdout(bootstrap.stdout);
+    const thirdKey = adminKeyFromNotice(bootstrap.stdout);
     const made = await generating;
 
     const stored = new Map((await db.records()).map((record) => [record.id, record]));

@@ -37,13 +37,14 @@ export function hasTmux(): boolean {
 }
 
 /**
- * The shell line that runs `npm run dashboard` for `url`: Node 24 first on PATH, DATA_DIR for
+ * The shell line that runs the dashboard from source (`npm run dashboard:dev`, what `npm run dashboard`
+ * runs compiled) for `url`: Node 24 first on PATH, DATA_DIR for
  * admin.key, UTC dates. The exit status is written to `exitFile` (tmux's pane status proved unreliable
  * here: it sometimes never reaps the exited npm).
  */
 export function dashboardCommand(url: string, dataDir: string, repoRoot: string, exitFile = "/dev/null"): string {
   const path = `${repoRoot}/node_modules/node/bin:${repoRoot}/node_modules/.bin:${process.env.PATH ?? "/usr/bin:/bin"}`;
-  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard; echo $? > '${exitFile}'`;
+  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard:dev; echo $? > '${exitFile}'`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
