@@ -8,6 +8,7 @@ import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/con
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server, createSecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
+import { originContextValues } from "../auth/request-origin.js";
 import { createOnePortListener } from "./one-port-listener.js";
 
 /** A plain HTTP handler for a non-RPC path such as /metrics. */
@@ -70,6 +71,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     // A misspelt JSON field or enum name is an error that names it, not a filter silently ignored
     // (`{"staus":"STATUS_ACTIVE"}` would otherwise list every key).
     jsonOptions: { ignoreUnknownFields: false },
+    // Every call knows where it came from (the audit log records it).
+    contextValues: originContextValues,
     fallback,
   });
   const handler: NodeHandlerFn = (req, res) => {
