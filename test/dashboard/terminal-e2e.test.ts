@@ -38,6 +38,12 @@ afterAll(async () => {
 
 const lines = (screen: string) => screen.split("\n");
 
+/** Types a Name / Purpose into the Generate modal and waits until it shows. */
+async function typeName(name: string): Promise<void> {
+  await terminal.type(name);
+  await terminal.waitFor(`Name / Purpose  ${name}`);
+}
+
 describe("npm run dashboard in tmux", () => {
   it("logs in with the embedded service's admin.key and shows the list, within 100×30", async () => {
     const screen = await terminal.waitFor(`Connected to ${service.url} as ${adminId} (company default)`, "the connected list", 60_000);
@@ -52,8 +58,8 @@ describe("npm run dashboard in tmux", () => {
   it("generates a key: shown once, copied via OSC 52, then only its identifier", async () => {
     await terminal.keys("g");
     await terminal.waitFor("Optional: empty never expires");
-    await terminal.type("Analytics_Export");
-    await terminal.keys("Tab", "Tab");
+    await typeName("Analytics_Export");
+    await terminal.tabTo("Expired At");
     await terminal.type("in 90 days");
     await terminal.waitFor((screen) => /= \w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(in 3 months\)/.test(screen), "the expiry as understood");
     await terminal.keys("Enter");
@@ -107,8 +113,9 @@ describe("npm run dashboard in tmux", () => {
   it("at 80×24 the Generate modal and the key shown once fit, the copy hint whole", async () => {
     await terminal.keys("g");
     await terminal.waitFor("Optional: empty never expires");
-    await terminal.type("Small_Terminal");
-    await terminal.keys("Tab", "Tab", "Enter");
+    await typeName("Small_Terminal");
+    await terminal.tabTo("Expired At");
+    await terminal.keys("Enter");
     const shown = await terminal.waitFor("I have copied it: close");
     expect(lines(shown).length).toBeLessThanOrEqual(24);
     expect(lines(shown).every((line) => line.length <= 80)).toBe(true);

@@ -165,7 +165,7 @@ describe("npm start from the installed build", () => {
     const lines = service.stdout().trimEnd().split("\n");
     expect(lines.filter((line) => parseLogLine(line) === null), "stdout lines that are not JSON").toEqual([]);
     expect(lines.map((line) => parseLogLine(line)!.msg)).toEqual(expect.arrayContaining(["listening", "key generated", "key revoked", "shutting down: draining calls and flushing last-use times"]));
-    expect(lines.some((line) => parseLogLine(line)!.step === "database client"), "the database client was closed").toBe(true);
+    expect(lines.some((line) => parseLogLine(line)!.step === "database"), "the database client was closed").toBe(true);
     expect(service.stdout()).not.toMatch(KEY_TEXT);
   }, 120_000);
 

@@ -75,7 +75,7 @@ describe("stdout is a terminal", () => {
       child.stdin.write("\x03"); // Ctrl-C: SIGINT to the terminal's foreground process
       await waitForScreen(/INFO: shutting down: draining calls/, "shutdown line");
       expect(await exited).toBe(0);
-      expect(plain()).toMatch(/INFO: shutdown step done \{"step":"database client"/);
+      expect(plain()).toMatch(/INFO: shutdown step done \{"step":"database"/);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
