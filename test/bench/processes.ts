@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "./paths.js";
+import { REPO_ROOT } from "../support/service-command.js";
 
 /** A started child process that printed its URL. */
 export interface ChildServer {

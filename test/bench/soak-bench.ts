@@ -23,8 +23,8 @@ const SOAK_WARMUP_MS = 10_000;
 
 /** Figure 5: RSS over a soak. */
 export async function benchSoak(ctx: BenchContext): Promise<Section> {
-  const keys = await seedVerifyKeys(ctx, HOT + TAIL, "soak", "bench_soak");
-  const service = await startChild("service/main.ts", ctx.serviceEnv({ VERIFY_CACHE_MAX_ENTRIES: String(CACHE_ENTRIES), MONGODB_DATABASE: "bench_soak" }));
+  const { dataDir, keys } = await seedVerifyKeys(ctx, HOT + TAIL, "soak");
+  const service = await startChild("service/main.ts", ctx.serviceEnv(dataDir, { VERIFY_CACHE_MAX_ENTRIES: String(CACHE_ENTRIES) }));
   const clients = connectBenchClients(service.url);
   const samples: { at: number; rss: number }[] = [];
   const heap: { at: number; used: number; total: number; external: number; buffers: number }[] = [];
