@@ -19,7 +19,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { KeyPage } from "../../service/keys/keys-service.js";
 import { alternateCalls, type CallBudget } from "./compare.js";
 import type { BenchContext } from "./context.js";
-import { companyIdOf, seedDataset, type Dataset, type MeasuredCompany } from "./datasets.js";
+import { seedDataset, type Dataset, type MeasuredCompany } from "./datasets.js";
 import { openEmbeddedStore, rawConnection } from "./embedded-data.js";
 import { connectBenchClients } from "./grpc-clients.js";
 import { callerOf, inProcessKeysService } from "./in-process-keys.js";
@@ -254,18 +254,20 @@ function sectionOf(title: string, dataset: Dataset, company: MeasuredCompany, re
       const first = results.find((r) => !r.prepared.listCase.deep && r.prepared.listCase.label === deep.prepared.listCase.label);
       return { label: deep.prepared.listCase.label, value: first ? deep.rawMs / first.rawMs : Number.NaN };
     });
-  const company1 = company.companyId === companyIdOf(0) && dataset.companies === 1 ? "its only company" : `company ${company.companyId} of ${dataset.companies.toLocaleString("en-US")}`;
+  const listed = dataset.companies === 1 ? "its only company" : `company ${company.companyId} of ${dataset.companies.toLocaleString("en-US")}`;
   return {
     title,
     header: HEADER,
     rows,
     notes: [
-      `${keysText} in ${dataset.companies.toLocaleString("en-US")} companies (${dataset.keysPerCompany.toLocaleString("en-US")} each), seeded in ${dataset.seedSeconds.toFixed(1)} s by bulk insert before the service started; listing ${company1}, page size 50.`,
+      `${keysText} in ${dataset.companies.toLocaleString("en-US")} companies (${dataset.keysPerCompany.toLocaleString("en-US")} each), seeded in ${dataset.seedSeconds.toFixed(1)} s by bulk insert before the service started; listing ${listed}, page size 50.`,
       "matches = total_size; a deep page starts after the key in the middle of the matches (a signed cursor, as after paging there).",
       "In process: raw SQL = list-sql.ts's segmentSql + countSql statements for the page run on a node:sqlite connection of the benchmark's own (rows as node:sqlite returns them);",
       "  KeysService ms = KeysService.list on SqliteKeyStore (plan, page token, count, reads, row mapping). Over gRPC: grpc-js, one HTTP/2 connection each; raw-SQL server = the same",
       "  transport stack running those statements and nothing else (same ApiKey messages; no auth, no page token); service = the real service process (bearer auth included).",
       "count ms = total_size through the store (SqliteKeyStore.count). Medians of calls taken in turn (baseline and subject alternating; at least a few, up to a time budget per side).",
+      "A filter that the order's index does not hold (id or name contains, a date range on another column, status) is checked row by row along that index (each row",
+      "  read from the table): a page walks until 51 keys match, so its cost follows the share of keys that match, and a text no key has walks the whole company.",
       `deep page ÷ first page, raw SQL: median ${ratio(median(deepVsFirst.map((d) => d.value)))}, worst ${ratio(Math.max(...deepVsFirst.map((d) => d.value)))} (${[...deepVsFirst].sort((a, b) => b.value - a.value)[0]?.label}).`,
       ...[...plans].map(([plan, names]) => `plan${isScanPlan(plan) ? " (SCAN!)" : ""}: ${plan}  [${names.length} statements]`),
       ...mismatched.flatMap((r) => r.mismatches.map((problem) => `MISMATCH ${r.prepared.name}: ${problem}`)),

@@ -67,7 +67,7 @@ export function readOptions(): BenchOptions {
     companyKeys: numberFrom("BENCH_COMPANY_KEYS", 1_000),
     listMinCalls: numberFrom("BENCH_LIST_MIN_CALLS", quick ? 3 : 7),
     listBudgetMs: numberFrom("BENCH_LIST_BUDGET_MS", quick ? 40 : 400),
-    mongodbListKeys: numberFrom("BENCH_MONGODB_LIST_KEYS", quick ? 1_000 : 20_000),
+    mongodbListKeys: numberFrom("BENCH_MONGODB_LIST_KEYS", quick ? 1_000 : 10_000),
     sizeCalls: numberFrom("BENCH_SIZE_CALLS", quick ? 30 : 200),
     lastUseRate: numberFrom("BENCH_LAST_USE_RATE", 10_000),
     lastUseMs: numberFrom("BENCH_LAST_USE_MS", quick ? 2_000 : 10_000),
