@@ -24,6 +24,8 @@ export interface BenchOptions {
   readonly listBudgetMs: number;
   /** Keys in the one company of the MongoDB engine's List benchmark on FerretDB (BENCH_MONGODB_LIST_KEYS). */
   readonly mongodbListKeys: number;
+  /** Single uncached Verify calls per side, taken in turn with the baseline's (BENCH_VERIFY_CALLS). */
+  readonly verifyCalls: number;
   /** Calls per side and operation of the size-independence benchmark (BENCH_SIZE_CALLS). */
   readonly sizeCalls: number;
   readonly lastUseRate: number;
@@ -65,9 +67,10 @@ export function readOptions(): BenchOptions {
     listKeys: numberFrom("BENCH_LIST_KEYS", quick ? 5_000 : 100_000),
     millionKeys: numberFrom("BENCH_MILLION_KEYS", quick ? 20_000 : 1_000_000),
     companyKeys: numberFrom("BENCH_COMPANY_KEYS", 1_000),
-    listMinCalls: numberFrom("BENCH_LIST_MIN_CALLS", quick ? 3 : 7),
-    listBudgetMs: numberFrom("BENCH_LIST_BUDGET_MS", quick ? 40 : 400),
+    listMinCalls: numberFrom("BENCH_LIST_MIN_CALLS", quick ? 3 : 9),
+    listBudgetMs: numberFrom("BENCH_LIST_BUDGET_MS", quick ? 40 : 600),
     mongodbListKeys: numberFrom("BENCH_MONGODB_LIST_KEYS", quick ? 1_000 : 10_000),
+    verifyCalls: numberFrom("BENCH_VERIFY_CALLS", quick ? 200 : 1_000),
     sizeCalls: numberFrom("BENCH_SIZE_CALLS", quick ? 30 : 200),
     lastUseRate: numberFrom("BENCH_LAST_USE_RATE", 10_000),
     lastUseMs: numberFrom("BENCH_LAST_USE_MS", quick ? 2_000 : 10_000),
