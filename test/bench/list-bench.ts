@@ -67,20 +67,25 @@ function differences(where: string, page: PageIds, raw: PageIds): string[] {
   return problems;
 }
 
-const idsOf = (answer: { api_keys: { id: string }[]; total_size: number }): PageIds => ({ ids: answer.api_keys.map((key) => key.id), total: answer.total_size });
+/** A List answer as grpc-js gives it (the fields the benchmark reads). */
+type ListAnswer = { api_keys: { id: string }[]; total_size: number };
 
-/** Measures every case on `company` of `dataset`, in process and then over gRPC. */
-async function measureCases(ctx: BenchContext, dataset: Dataset, company: MeasuredCompany, label: string): Promise<CaseResult[]> {
+const idsOf = (answer: ListAnswer): PageIds => ({ ids: answer.api_keys.map((key) => key.id), total: answer.total_size });
+
+/** The in-process figures of one case. */
+type InProcessResult = Omit<CaseResult, "rawServerMs" | "serviceMs">;
+
+/** Prepares every case on `company` of `dataset` and measures each in process: KeysService.list against its raw SQL. */
+async function measureInProcess(ctx: BenchContext, dataset: Dataset, company: MeasuredCompany, label: string): Promise<InProcessResult[]> {
   const budget = budgetOf(ctx);
   const store = openEmbeddedStore(dataset.dataDir);
   const raw = rawConnection(dataset.dataDir);
-  const partial: Omit<CaseResult, "rawServerMs" | "serviceMs">[] = [];
-  let prepared: PreparedCase[];
   try {
     ctx.progress(`${label}: preparing ${listCases(new Date()).length} cases (deep cursors by raw SQL)`);
-    prepared = prepareCases(raw, store, company.companyId, ctx.pepper, listCases(new Date()), new Date());
+    const prepared = prepareCases(raw, store, company.companyId, ctx.pepper, listCases(new Date()), new Date());
     const keys = inProcessKeysService(store, ctx.pepper);
     const caller = callerOf(company);
+    const results: InProcessResult[] = [];
     for (const p of prepared) {
       ctx.progress(`${label} in process: ${p.name}`);
       const expected: PageIds = { ids: p.expectedIds, total: p.total };
@@ -97,7 +102,7 @@ async function measureCases(ctx: BenchContext, dataset: Dataset, company: Measur
         await store.count(p.filter);
         counts.push(performance.now() - t0);
       }
-      partial.push({
+      results.push({
         prepared: p,
         rawMs: median(times.baseline),
         oursMs: median(times.subject),
@@ -108,14 +113,18 @@ async function measureCases(ctx: BenchContext, dataset: Dataset, company: Measur
         ],
       });
     }
+    return results;
   } finally {
     raw.close();
     await store.close();
   }
+}
 
-  // Over gRPC: the service and the raw-SQL server on the same file, each on its own connection.
+/** Measures the cases over gRPC: the service and the raw-SQL server on the same file, each on its own connection. */
+async function measureOverGrpc(ctx: BenchContext, dataset: Dataset, company: MeasuredCompany, label: string, inProcess: readonly InProcessResult[]): Promise<CaseResult[]> {
+  const budget = budgetOf(ctx);
   const casesFile = join(ctx.dataDir(`${label}-cases`), "cases.json");
-  writeFileSync(casesFile, JSON.stringify(prepared.map((p) => p.raw)));
+  writeFileSync(casesFile, JSON.stringify(inProcess.map((result) => result.prepared.raw)));
   const [service, baseline] = await startBoth(
     startChild("service/main.ts", ctx.serviceEnv(dataset.dataDir)),
     startChild("test/bench/baseline-server.ts", { DATA_DIR: dataset.dataDir, BENCH_LIST_CASES: casesFile }),
@@ -124,10 +133,9 @@ async function measureCases(ctx: BenchContext, dataset: Dataset, company: Measur
   const baselineClients = connectBenchClients(baseline.url);
   const metadata = new grpc.Metadata();
   metadata.set("authorization", `Bearer ${company.caller.secret}`);
-  type ListAnswer = { api_keys: { id: string }[]; total_size: number };
   try {
     const results: CaseResult[] = [];
-    for (const [index, result] of partial.entries()) {
+    for (const [index, result] of inProcess.entries()) {
       const p = result.prepared;
       ctx.progress(`${label} over gRPC: ${p.name}`);
       let fromService: ListAnswer | undefined;
@@ -143,10 +151,7 @@ async function measureCases(ctx: BenchContext, dataset: Dataset, company: Measur
         serviceMs: median(times.subject),
         // Against each other, not against the page prepared earlier: the service writes its caller's last use
         // (bearer auth), which moves the caller's key in the "last used" orders for both of them.
-        mismatches: [
-          ...result.mismatches,
-          ...differences("service over gRPC", idsOf(fromService!), idsOf(fromBaseline!)),
-        ],
+        mismatches: [...result.mismatches, ...differences("service over gRPC", idsOf(fromService!), idsOf(fromBaseline!))],
       });
     }
     return results;
@@ -155,6 +160,11 @@ async function measureCases(ctx: BenchContext, dataset: Dataset, company: Measur
     baselineClients.close();
     await Promise.all([service.stop(), baseline.stop()]);
   }
+}
+
+/** Measures every case on `company` of `dataset`, in process and then over gRPC. */
+async function measureCases(ctx: BenchContext, dataset: Dataset, company: MeasuredCompany, label: string): Promise<CaseResult[]> {
+  return measureOverGrpc(ctx, dataset, company, label, await measureInProcess(ctx, dataset, company, label));
 }
 
 const HEADER = [
@@ -170,83 +180,103 @@ const HEADER = [
   "same keys",
 ];
 
-/** The worst of some named ratios, as "1.23× (case)". */
-function worst(results: readonly CaseResult[], value: (result: CaseResult) => number): string {
-  const top = [...results].sort((a, b) => value(b) - value(a))[0];
+/** The case with the largest `value`. */
+function worstBy(results: readonly CaseResult[], value: (result: CaseResult) => number): CaseResult | undefined {
+  return [...results].sort((a, b) => value(b) - value(a))[0];
+}
+
+/** The worst of some ratios, as "1.23× (case)". */
+function worstRatio(results: readonly CaseResult[], value: (result: CaseResult) => number): string {
+  const top = worstBy(results, value);
   return top ? `${ratio(value(top))} (${top.prepared.name})` : "-";
 }
 
-/** The section of one data set: rows, figures, plans, and the targets of issue 8. */
-function sectionOf(title: string, dataset: Dataset, company: MeasuredCompany, results: readonly CaseResult[], checkTotalSize: boolean): Section {
+const inProcessRatio = (r: CaseResult) => r.oursMs / r.rawMs;
+const grpcRatio = (r: CaseResult) => r.serviceMs / r.rawServerMs;
+
+/** Each case's figures, and the section's summary figures, by name (for median-of-runs). */
+function figuresOf(dataset: Dataset, results: readonly CaseResult[]): Record<string, number> {
   const figures: Record<string, number> = { seed_seconds: dataset.seedSeconds, keys: dataset.keys };
-  const rows = results.map((r) => {
-    const inProcess = r.oursMs / r.rawMs;
-    const overGrpc = r.serviceMs / r.rawServerMs;
+  for (const r of results) {
     Object.assign(figures, {
       [`${r.prepared.name}.raw_ms`]: r.rawMs,
       [`${r.prepared.name}.keys_service_ms`]: r.oursMs,
-      [`${r.prepared.name}.in_process_ratio`]: inProcess,
+      [`${r.prepared.name}.in_process_ratio`]: inProcessRatio(r),
       [`${r.prepared.name}.raw_server_ms`]: r.rawServerMs,
       [`${r.prepared.name}.service_ms`]: r.serviceMs,
-      [`${r.prepared.name}.grpc_ratio`]: overGrpc,
+      [`${r.prepared.name}.grpc_ratio`]: grpcRatio(r),
       [`${r.prepared.name}.count_ms`]: r.countMs,
     });
-    return [
-      r.prepared.name,
-      fmt(r.prepared.total),
-      fmt(r.rawMs, 3),
-      fmt(r.oursMs, 3),
-      ratio(inProcess),
-      fmt(r.rawServerMs, 2),
-      fmt(r.serviceMs, 2),
-      ratio(overGrpc),
-      fmt(r.countMs, 2),
-      r.mismatches.length === 0 ? "yes" : "NO",
-    ];
-  });
-  const inProcessRatios = results.map((r) => r.oursMs / r.rawMs);
-  const grpcRatios = results.map((r) => r.serviceMs / r.rawServerMs);
-  figures.in_process_median_ratio = median(inProcessRatios);
-  figures.in_process_max_ratio = Math.max(...inProcessRatios);
-  figures.grpc_median_ratio = median(grpcRatios);
-  figures.grpc_max_ratio = Math.max(...grpcRatios);
-  const firstPages = results.filter((r) => !r.prepared.listCase.deep);
-  figures.first_page_max_service_ms = Math.max(...firstPages.map((r) => r.serviceMs));
+  }
+  figures.in_process_median_ratio = median(results.map(inProcessRatio));
+  figures.in_process_max_ratio = Math.max(...results.map(inProcessRatio));
+  figures.grpc_median_ratio = median(results.map(grpcRatio));
+  figures.grpc_max_ratio = Math.max(...results.map(grpcRatio));
+  figures.first_page_max_service_ms = Math.max(...results.filter((r) => !r.prepared.listCase.deep).map((r) => r.serviceMs));
   figures.count_max_ms = Math.max(...results.map((r) => r.countMs));
+  return figures;
+}
 
-  const keysText = `${dataset.keys.toLocaleString("en-US")} keys`;
-  const within = (ratios: number[]) => ratios.filter((value) => value <= 1.3).length;
+/** Every distinct plan, with the cases whose statements have it. */
+function plansOf(results: readonly CaseResult[]): Map<string, string[]> {
+  const plans = new Map<string, string[]>();
+  for (const r of results) for (const plan of r.prepared.plans) plans.set(plan, [...(plans.get(plan) ?? []), r.prepared.name]);
+  return plans;
+}
+
+/** The targets of issue 8 for one data set. */
+function targetsOf(results: readonly CaseResult[], keysText: string, checkTotalSize: boolean, plans: Map<string, string[]>): Target[] {
+  const within = (value: (r: CaseResult) => number) => results.filter((r) => value(r) <= 1.3).length;
+  const slowestFirst = worstBy(results.filter((r) => !r.prepared.listCase.deep), (r) => r.serviceMs);
+  const slowestCount = worstBy(results, (r) => r.countMs);
   const targets: Target[] = [
     {
       name: `List in process ≤ 1.3 × its raw SQL, every case (${keysText})`,
-      met: within(inProcessRatios) === results.length,
-      detail: `${within(inProcessRatios)}/${results.length} within; median ${ratio(figures.in_process_median_ratio)}, worst ${worst(results, (r) => r.oursMs / r.rawMs)}`,
+      met: within(inProcessRatio) === results.length,
+      detail: `${within(inProcessRatio)}/${results.length} within; median ${ratio(median(results.map(inProcessRatio)))}, worst ${worstRatio(results, inProcessRatio)}`,
     },
     {
       name: `List over gRPC ≤ 1.3 × the raw-SQL server, every case (${keysText})`,
-      met: within(grpcRatios) === results.length,
-      detail: `${within(grpcRatios)}/${results.length} within; median ${ratio(figures.grpc_median_ratio)}, worst ${worst(results, (r) => r.serviceMs / r.rawServerMs)}`,
+      met: within(grpcRatio) === results.length,
+      detail: `${within(grpcRatio)}/${results.length} within; median ${ratio(median(results.map(grpcRatio)))}, worst ${worstRatio(results, grpcRatio)}`,
     },
     {
       name: `List first page p50 ≤ 20 ms over gRPC, every first-page case (${keysText})`,
-      met: figures.first_page_max_service_ms <= 20,
-      detail: `slowest first page ${fmt(figures.first_page_max_service_ms, 2)} ms (${[...firstPages].sort((a, b) => b.serviceMs - a.serviceMs)[0]?.prepared.name})`,
+      met: slowestFirst !== undefined && slowestFirst.serviceMs <= 20,
+      detail: `slowest first page ${fmt(slowestFirst?.serviceMs ?? Number.NaN, 2)} ms (${slowestFirst?.prepared.name})`,
     },
   ];
   if (checkTotalSize) {
     targets.push({
       name: `total_size ≤ 200 ms (${keysText})`,
-      met: figures.count_max_ms <= 200,
-      detail: `slowest count ${fmt(figures.count_max_ms, 2)} ms (${[...results].sort((a, b) => b.countMs - a.countMs)[0]?.prepared.name})`,
+      met: slowestCount !== undefined && slowestCount.countMs <= 200,
+      detail: `slowest count ${fmt(slowestCount?.countMs ?? Number.NaN, 2)} ms (${slowestCount?.prepared.name})`,
     });
   }
-  const plans = new Map<string, string[]>();
-  for (const r of results) for (const plan of r.prepared.plans) plans.set(plan, [...(plans.get(plan) ?? []), r.prepared.name]);
   const scans = [...plans.keys()].filter(isScanPlan);
   targets.push({ name: "no List read or count scans the keys table (EXPLAIN QUERY PLAN)", met: scans.length === 0, detail: `${plans.size} distinct plans, ${scans.length} scan` });
   const mismatched = results.filter((r) => r.mismatches.length > 0);
   targets.push({ name: "every page equals its raw SQL's (keys and total_size)", met: mismatched.length === 0, detail: `${results.length - mismatched.length}/${results.length} cases` });
+  return targets;
+}
 
+/** The section of one data set: rows, figures, plans, and the targets of issue 8. */
+function sectionOf(title: string, dataset: Dataset, company: MeasuredCompany, results: readonly CaseResult[], checkTotalSize: boolean): Section {
+  const rows = results.map((r) => [
+    r.prepared.name,
+    fmt(r.prepared.total),
+    fmt(r.rawMs, 3),
+    fmt(r.oursMs, 3),
+    ratio(inProcessRatio(r)),
+    fmt(r.rawServerMs, 2),
+    fmt(r.serviceMs, 2),
+    ratio(grpcRatio(r)),
+    fmt(r.countMs, 2),
+    r.mismatches.length === 0 ? "yes" : "NO",
+  ]);
+  const keysText = `${dataset.keys.toLocaleString("en-US")} keys`;
+  const plans = plansOf(results);
+  const mismatched = results.filter((r) => r.mismatches.length > 0);
   // A deep page by keyset should cost what the first page costs: a range walk from the cursor.
   const deepVsFirst = results
     .filter((r) => r.prepared.listCase.deep)
@@ -272,8 +302,8 @@ function sectionOf(title: string, dataset: Dataset, company: MeasuredCompany, re
       ...[...plans].map(([plan, names]) => `plan${isScanPlan(plan) ? " (SCAN!)" : ""}: ${plan}  [${names.length} statements]`),
       ...mismatched.flatMap((r) => r.mismatches.map((problem) => `MISMATCH ${r.prepared.name}: ${problem}`)),
     ],
-    figures,
-    targets,
+    figures: figuresOf(dataset, results),
+    targets: targetsOf(results, keysText, checkTotalSize, plans),
   };
 }
 
