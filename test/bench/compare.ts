@@ -75,3 +75,45 @@ export async function compareUnderLoad(
   }
   return { baseline: medians(base), subject: medians(subj) };
 }
+
+/** How long to time single calls of one comparison. */
+export interface CallBudget {
+  /** Calls per side at least, and at most. */
+  readonly minCalls: number;
+  readonly maxCalls: number;
+  /** Time per side after which no further call starts (once minCalls are done). */
+  readonly budgetMs: number;
+  /** One untimed call of each side first (default true; pointless where every call is a full scan). */
+  readonly warmup?: boolean;
+}
+
+/**
+ * Times single calls of a baseline and a subject in turn (baseline first on even rounds, subject first on
+ * odd ones, so drift of a busy machine hits both), after one untimed call of each (unless the budget says
+ * no warm-up). Returns each side's
+ * latencies in milliseconds.
+ */
+export async function alternateCalls(
+  baseline: () => unknown,
+  subject: () => unknown,
+  budget: CallBudget,
+): Promise<{ baseline: number[]; subject: number[] }> {
+  const times = { baseline: [] as number[], subject: [] as number[] };
+  const timed = async (side: "baseline" | "subject") => {
+    const t0 = performance.now();
+    await (side === "baseline" ? baseline() : subject());
+    times[side].push(performance.now() - t0);
+  };
+  if (budget.warmup ?? true) {
+    await baseline();
+    await subject();
+  }
+  let spent = 0;
+  for (let round = 0; round < budget.maxCalls && (round < budget.minCalls || spent < budget.budgetMs); round++) {
+    const t0 = performance.now();
+    if (round % 2 === 0) await timed("baseline").then(() => timed("subject"));
+    else await timed("subject").then(() => timed("baseline"));
+    spent += (performance.now() - t0) / 2;
+  }
+  return times;
+}

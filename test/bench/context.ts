@@ -1,22 +1,23 @@
-/** What every benchmark section gets: the settings, the database, the pepper, and a logger. */
-import type { Collection, Db, MongoClient } from "mongodb";
-import type { KeyRecord } from "../../service/store/key-record.js";
+/** What every benchmark section gets: the settings, fresh data directories, the pepper, and a logger. */
 import type { BenchOptions } from "./options.js";
 
 /** Shared by the sections of one run. */
 export interface BenchContext {
   readonly options: BenchOptions;
-  /** The database server of this run (FerretDB started by the run, or mongod). */
-  readonly databaseUri: string;
-  readonly engine: string;
-  /** The database (name) the service instances use. */
-  readonly databaseName: string;
-  readonly client: MongoClient;
-  readonly db: Db;
-  readonly keys: Collection<KeyRecord>;
+  /** The pepper every service and baseline of the run hashes keys with (API_KEY_PEPPER). */
   readonly pepper: string;
-  /** Environment for service processes on this database. */
-  serviceEnv(overrides?: Record<string, string>): Record<string, string>;
+  /** A fresh, empty directory under the run's temporary directory (removed when the run ends). */
+  dataDir(label: string): string;
+  /**
+   * Environment for a service process on the embedded default (SQLite in `dataDir`, seeded beforehand),
+   * loopback, a free port, warnings only.
+   */
+  serviceEnv(dataDir: string, overrides?: Record<string, string>): Record<string, string>;
+  /**
+   * A value computed once per run and shared by the sections that need it (a seeded data directory
+   * that takes a minute to build); `build` runs on the first call.
+   */
+  shared<T>(name: string, build: () => Promise<T>): Promise<T>;
   /** Progress lines (stderr), not part of the report. */
   progress(line: string): void;
 }

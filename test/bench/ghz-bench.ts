@@ -3,7 +3,7 @@
  * beside grpc.health.v1.Health/Check on the same server, at the concurrencies of figure 1.
  */
 import type { BenchContext } from "./context.js";
-import { findGhz, runGhz, type GhzResult } from "./ghz.js";
+import { findGhz, isCutOffAtEnd, runGhz, type GhzResult } from "./ghz.js";
 import { startChild } from "./processes.js";
 import { fmt, ratio, type Section } from "./report.js";
 import { median } from "./stats.js";
@@ -16,8 +16,9 @@ export async function benchGhz(ctx: BenchContext): Promise<Section> {
   if (!bin) {
     return { title, header: [], rows: [], notes: ["ghz not available (looked at GHZ_BIN, ~/go/bin/ghz, PATH): `go install github.com/bojand/ghz/cmd/ghz@latest`"], figures: {}, targets: [] };
   }
-  const [key] = await seedVerifyKeys(ctx, 1, "ghz", "bench_ghz");
-  const service = await startChild("service/main.ts", ctx.serviceEnv({ MONGODB_DATABASE: "bench_ghz" }));
+  const { dataDir, keys } = await seedVerifyKeys(ctx, 1, "ghz");
+  const key = keys[0];
+  const service = await startChild("service/main.ts", ctx.serviceEnv(dataDir));
   const rows: string[][] = [];
   const figures: Record<string, number> = {};
   const seconds = Math.max(1, Math.round(ctx.options.roundMs / 1000));
@@ -59,7 +60,7 @@ export async function benchGhz(ctx: BenchContext): Promise<Section> {
     rows,
     notes: [
       `${bin}, one connection, ${seconds} s per run, median of ${ctx.options.rounds} runs after a warm-up run; one valid key (cached).`,
-      ...[...errorKinds].map(([kind, n]) => `errors: ${n} × "${kind.slice(0, 120)}"${/cancel|deadline|closing/i.test(kind) ? " (calls cut off when a timed run ends)" : ""}`),
+      ...[...errorKinds].map(([kind, n]) => `errors: ${n} × "${kind.slice(0, 120)}"${isCutOffAtEnd(kind) ? " (calls cut off when a timed run ends)" : ""}`),
     ],
     figures,
     targets: [],

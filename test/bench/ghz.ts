@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "./paths.js";
+import { REPO_ROOT } from "../support/service-command.js";
 
 const run = promisify(execFile);
 
@@ -49,6 +49,14 @@ export interface GhzRun {
   /** Rate limit in requests per second; 0 = as fast as possible. */
   readonly rps?: number;
   readonly connections?: number;
+}
+
+/**
+ * True for the errors of calls that ghz itself cut off when a timed run ended (it closes its connections
+ * with calls in flight), not failures of the service.
+ */
+export function isCutOffAtEnd(kind: string): boolean {
+  return /cancel|deadline|transport is closing|use of closed network connection/i.test(kind);
 }
 
 /** Runs ghz once and returns its figures. */
@@ -94,7 +102,13 @@ export async function runGhz(bin: string, options: GhzRun): Promise<GhzResult> {
     };
     const percentile = (p: number) => (report.latencyDistribution?.find((entry) => entry.percentage === p)?.latency ?? Number.NaN) / 1e6;
     const errors = Object.values(report.errorDistribution ?? {}).reduce((sum, n) => sum + n, 0);
-    return { rps: report.rps, count: report.count, errors, p50Ms: percentile(50), p99Ms: percentile(99), errorKinds: report.errorDistribution ?? {} };
+    // One kind per message: the same error on each connection differs only in its addresses.
+    const errorKinds: Record<string, number> = {};
+    for (const [kind, n] of Object.entries(report.errorDistribution ?? {})) {
+      const general = kind.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, "<address>");
+      errorKinds[general] = (errorKinds[general] ?? 0) + n;
+    }
+    return { rps: report.rps, count: report.count, errors, p50Ms: percentile(50), p99Ms: percentile(99), errorKinds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

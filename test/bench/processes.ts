@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findListeningLine, logLevelShowingListening } from "../support/listening-line.js";
-import { REPO_ROOT } from "./paths.js";
+import { REPO_ROOT } from "../support/service-command.js";
 
 /** A started child process that printed its URL. */
 export interface ChildServer {

@@ -1,124 +1,103 @@
 /**
- * `npm run bench`: the performance figures of issue 5, each printed beside a baseline measured in the
- * same run. Everything runs in this process tree on loopback: a fresh FerretDB (or mongod) in a
- * temporary directory, service processes, baseline processes, and the load generators (this process).
+ * `npm run bench`: the performance figures of issues 5 and 8, each printed beside a baseline measured in
+ * the same run. Everything runs in this process tree on loopback: service processes on the embedded
+ * default (SQLite in DATA_DIRs under a temporary directory, seeded by bulk insert before they start),
+ * baseline processes on the same transport stack, FerretDB for the MongoDB engine's section, and the
+ * load generators (this process, and ghz when installed).
  *
- * Settings: see options.ts (BENCH_QUICK=1 for a short run; BENCH_SECTIONS=verify-cached,list,... to pick).
+ * Settings: see options.ts (BENCH_QUICK=1 for a short run; BENCH_SECTIONS=list,size,... to pick).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { MongoClient } from "mongodb";
-import { startEmbeddedDatabase } from "../../service/embedded-db/embedded-db.js";
-import { createLogger } from "../../service/logger.js";
-import type { KeyRecord } from "../../service/store/key-record.js";
 import type { BenchContext } from "./context.js";
 import { benchGhz } from "./ghz-bench.js";
 import { benchLastUse } from "./last-use-bench.js";
-import { benchList } from "./list-bench.js";
-import { startFerretOnPostgres } from "./postgres-target.js";
-import { readOptions } from "./options.js";
+import { benchList, benchListMillion } from "./list-bench.js";
+import { benchMongoList } from "./mongodb-list-bench.js";
+import { readOptions, type ALL_SECTIONS } from "./options.js";
 import { killAllChildren } from "./processes.js";
 import { renderSection, type Section } from "./report.js";
+import { benchSize } from "./size-bench.js";
 import { benchSoak } from "./soak-bench.js";
 import { benchVerifyCached, benchVerifyUncached } from "./verify-bench.js";
 
-const SECTIONS: Record<string, (ctx: BenchContext) => Promise<Section>> = {
+const SECTIONS: Record<(typeof ALL_SECTIONS)[number], (ctx: BenchContext) => Promise<Section | Section[]>> = {
   "verify-cached": benchVerifyCached,
   "verify-uncached": benchVerifyUncached,
   ghz: benchGhz,
   list: benchList,
+  "list-million": benchListMillion,
+  size: benchSize,
+  "mongodb-list": benchMongoList,
   "last-use": benchLastUse,
   soak: benchSoak,
 };
 
 const PEPPER = "bench-pepper-0123456789abcdef0123456789abcdef";
-const DATABASE = "bench";
 
 async function main(): Promise<void> {
   const options = readOptions();
   const started = performance.now();
-  const dataDir = mkdtempSync(join(tmpdir(), "api-access-bench-"));
+  const root = mkdtempSync(join(tmpdir(), "api-access-bench-"));
   const progress = (line: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
-  const database = await startEmbeddedDatabase(dataDir, createLogger("warn"));
   // Interrupted (Ctrl-C, timeout): leave no service, baseline or database process behind.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       killAllChildren();
-      void database.stop().finally(() => {
-        rmSync(dataDir, { recursive: true, force: true });
-        process.exit(130);
-      });
+      rmSync(root, { recursive: true, force: true });
+      process.exit(130);
     });
   }
-  const client = new MongoClient(database.uri, { socketTimeoutMS: 600_000 });
-  await client.connect();
-  const db = client.db(DATABASE);
+  const shared = new Map<string, Promise<unknown>>();
+  let dirs = 0;
   const ctx: BenchContext = {
     options,
-    databaseUri: database.uri,
-    engine: database.engine === "ferretdb" ? "ferretdb (SQLite backend)" : database.engine,
-    databaseName: DATABASE,
-    client,
-    db,
-    keys: db.collection<KeyRecord>("api_keys"),
     pepper: PEPPER,
-    serviceEnv: (overrides = {}) => ({
-      MONGODB_URI: database.uri,
-      MONGODB_DATABASE: DATABASE,
+    dataDir(label) {
+      const dir = join(root, `${String(++dirs).padStart(2, "0")}-${label}`);
+      mkdirSync(dir);
+      return dir;
+    },
+    serviceEnv: (dataDir, overrides = {}) => ({
+      DATA_DIR: dataDir,
       API_KEY_PEPPER: PEPPER,
       HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "warn",
-      // List scans 100k+ documents on FerretDB: allow it more than the default 10 s per operation.
-      DB_QUERY_TIMEOUT_MS: "300000",
       ...overrides,
     }),
+    shared<T>(name: string, build: () => Promise<T>): Promise<T> {
+      if (!shared.has(name)) shared.set(name, build());
+      return shared.get(name) as Promise<T>;
+    },
     progress,
   };
 
   console.log(`Tokenizer.Estate API Access benchmark — ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, database: ${database.engine} (${database.uri}), ${options.quick ? "QUICK settings" : "full settings"}`);
+  console.log(
+    `node ${process.version}, embedded default: SQLite (node:sqlite) in DATA_DIRs under ${root}; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${options.quick ? "QUICK settings" : "full settings"}`,
+  );
   const sections: Section[] = [];
   try {
     for (const [name, run] of Object.entries(SECTIONS)) {
       if (!options.sections.has(name)) continue;
       progress(`section ${name}`);
-      const section = await run(ctx);
-      sections.push(section);
-      console.log(renderSection(section));
-    }
-    if (options.postgres) {
-      progress("section list on FerretDB with PostgreSQL");
-      const pg = await startFerretOnPostgres();
-      const pgClient = await new MongoClient(pg.uri, { socketTimeoutMS: 600_000 }).connect();
-      try {
-        const section = await benchList({
-          ...ctx,
-          engine: "ferretdb (PostgreSQL backend)",
-          databaseUri: pg.uri,
-          client: pgClient,
-          db: pgClient.db(DATABASE),
-          keys: pgClient.db(DATABASE).collection<KeyRecord>("api_keys"),
-          serviceEnv: (overrides = {}) => ({ ...ctx.serviceEnv(overrides), MONGODB_URI: pg.uri }),
-        });
+      const done = await run(ctx);
+      for (const section of Array.isArray(done) ? done : [done]) {
         sections.push(section);
         console.log(renderSection(section));
-      } finally {
-        await pgClient.close();
-        await pg.stop();
       }
     }
   } finally {
-    await client.close();
-    await database.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    killAllChildren();
+    rmSync(root, { recursive: true, force: true });
   }
 
   const targets = sections.flatMap((section) => section.targets);
   console.log("\n== Targets ==");
   for (const target of targets) console.log(`  ${target.met === null ? "n/a    " : target.met ? "MET    " : "NOT MET"}  ${target.name} (${target.detail})`);
-  console.log(`\nbenchmark finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`\nbenchmark finished in ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   if (options.jsonFile) {
     writeFileSync(options.jsonFile, JSON.stringify({ date: new Date().toISOString(), options: { ...options, sections: [...options.sections] }, sections }, null, 2));
   }

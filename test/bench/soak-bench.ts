@@ -18,13 +18,14 @@ const MIB = 2 ** 20;
 const HOT = 100;
 const TAIL = 500;
 const CACHE_ENTRIES = 200;
-/** Long enough for V8 to size its heap before the first sample. */
+/** Long enough for V8 to size its heap before the first sample (a quick run only checks that it works). */
 const SOAK_WARMUP_MS = 10_000;
+const QUICK_SOAK_WARMUP_MS = 2_000;
 
 /** Figure 5: RSS over a soak. */
 export async function benchSoak(ctx: BenchContext): Promise<Section> {
-  const keys = await seedVerifyKeys(ctx, HOT + TAIL, "soak", "bench_soak");
-  const service = await startChild("service/main.ts", ctx.serviceEnv({ VERIFY_CACHE_MAX_ENTRIES: String(CACHE_ENTRIES), MONGODB_DATABASE: "bench_soak" }));
+  const { dataDir, keys } = await seedVerifyKeys(ctx, HOT + TAIL, "soak");
+  const service = await startChild("service/main.ts", ctx.serviceEnv(dataDir, { VERIFY_CACHE_MAX_ENTRIES: String(CACHE_ENTRIES) }));
   const clients = connectBenchClients(service.url);
   const samples: { at: number; rss: number }[] = [];
   const heap: { at: number; used: number; total: number; external: number; buffers: number }[] = [];
@@ -42,7 +43,8 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
               : `tek_${randomBytes(12).toString("hex")}`;
       await clients.call(clients.apiKeys, "Verify", { key });
     };
-    await closedLoop(call, 64, Math.max(ctx.options.warmupMs, SOAK_WARMUP_MS));
+    const warmupMs = ctx.options.quick ? QUICK_SOAK_WARMUP_MS : Math.max(ctx.options.warmupMs, SOAK_WARMUP_MS);
+    await closedLoop(call, 64, warmupMs);
     const started = performance.now();
     const timer = setInterval(() => samples.push({ at: (performance.now() - started) / 1000, rss: service.rssBytes() }), 1_000);
     // The JS heap and native buffers every 10 s, from the service's own metrics (what RSS is made of).
@@ -87,7 +89,7 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
       ],
       notes: [
         `Mix: 85 % ${HOT} hot keys, 10 % a tail of ${TAIL} keys (VERIFY_CACHE_MAX_ENTRIES=${CACHE_ENTRIES}), 3 % well-formed unknown keys (a database read each), 2 % malformed.`,
-        `RSS sampled every second from /proc/<pid>/status (${samples.length} samples), after ${Math.max(ctx.options.warmupMs, SOAK_WARMUP_MS) / 1000} s of warm-up at the same load. ` +
+        `RSS sampled every second from /proc/<pid>/status (${samples.length} samples), after ${warmupMs / 1000} s of warm-up at the same load. ` +
           `Heap used at the end ${fmt(metricValue(metrics, "nodejs_heap_size_used_bytes") / MIB, 1)} MiB; cache hit ratio ${(metricValue(metrics, "apikeys_verify_cache_hit_ratio") * 100).toFixed(1)} %.`,
         `RSS every 10 s (MiB): ${samples.filter((_, i) => i % 10 === 0).map((sample) => fmt(sample.rss / MIB, 0)).join(", ")}.`,
         `JS heap used / total, external (MiB), handles every 10 s: ${heap.map((h) => `${fmt(h.used / MIB, 0)}/${fmt(h.total / MIB, 0)}, ${fmt(h.external / MIB, 0)}, ${h.buffers}`).join("; ")}.`,

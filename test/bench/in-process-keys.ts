@@ -1,0 +1,27 @@
+/**
+ * The keys service built in the benchmark's own process on a store, as app.ts builds it (the same
+ * KeysService, page tokens under the same pepper, the same verifier and last-use recorder), minus the
+ * server around it: timing KeysService.list against the raw SQL isolates the service's own layer.
+ */
+import type { Caller } from "../../service/auth/caller-context.js";
+import { LastUseRecorder } from "../../service/jobs/last-use-recorder.js";
+import { KeysService } from "../../service/keys/keys-service.js";
+import { PageTokens } from "../../service/keys/page-token.js";
+import { createLogger } from "../../service/logger.js";
+import type { KeyStore } from "../../service/store/key-store.js";
+import { Verifier } from "../../service/verify/verifier.js";
+import type { MeasuredCompany } from "./datasets.js";
+import { RETENTION_MS } from "./seed.js";
+
+/** A KeysService on `store`; its last-use recorder never flushes (List only reads). */
+export function inProcessKeysService(store: KeyStore, pepper: string): KeysService {
+  const logger = createLogger("warn");
+  const lastUse = new LastUseRecorder(store, 3_600_000, logger);
+  const verifier = new Verifier(store, pepper, lastUse, { cacheTtlMs: 0, cacheMaxEntries: 0 });
+  return new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs: RETENTION_MS, now: () => new Date(), logger });
+}
+
+/** The caller a measured company's caller key authenticates as. */
+export function callerOf(company: MeasuredCompany): Caller {
+  return { companyId: company.companyId, keyId: company.caller.record.id, scopes: company.caller.record.scopes };
+}
