@@ -6,10 +6,15 @@
  * The pepper lives outside the database, so a stolen database alone cannot even confirm a guessed key.
  * The hash format is pinned by test vectors (test/keys/key-hash.test.ts): changing it would lock out every key.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 
-/** The stored hash of a key under the given pepper. */
-export function hashKey(pepper: string, key: string): string {
+/** The pepper as a KeyObject, made once: an HMAC keyed with a string prepares the key again on every call. */
+export function pepperKey(pepper: string): KeyObject {
+  return createSecretKey(Buffer.from(pepper, "utf8"));
+}
+
+/** The stored hash of a key under the given pepper (the same hash for the string or its pepperKey). */
+export function hashKey(pepper: string | KeyObject, key: string): string {
   return createHmac("sha256", pepper).update(key).digest("hex");
 }
 

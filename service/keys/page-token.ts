@@ -4,7 +4,7 @@
  * A forged, altered, truncated or foreign token (another company's, another query's) fails verification
  * and the caller gets INVALID_ARGUMENT instead of a crash or a confused page.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { DATE_FIELDS, type CursorValue, type KeyFilter, type ListSegment, type SortColumn } from "../store/list-plan.js";
 
@@ -82,10 +82,11 @@ function parsePayload(payload: string): z.infer<typeof payloadSchema> {
 
 /** Signs and verifies the page tokens of one deployment. */
 export class PageTokens {
-  readonly #secret: Buffer;
+  /** A KeyObject, made once: an HMAC keyed with a Buffer prepares the key again on every call (~6× slower). */
+  readonly #secret: KeyObject;
 
   constructor(secret: string) {
-    this.#secret = createHmac("sha256", secret).update("page-token-v1").digest();
+    this.#secret = createSecretKey(createHmac("sha256", secret).update("page-token-v1").digest());
   }
 
   #sign(payload: string): Buffer {

@@ -1,10 +1,11 @@
 /**
  * The "raw indexed query" baseline of a List page: the exact statements list-sql.ts produces for it
- * (segmentSql for each segment read the page needs, countSql for total_size), prepared once and run on a
- * node:sqlite connection of the benchmark's own. Rows are returned as node:sqlite gives them.
+ * (segmentSql for each segment read the page needs — the page's identifiers from the index — then
+ * ROWS_BY_ID_SQL for their rows, and countSql for total_size), prepared once and run on a node:sqlite
+ * connection of the benchmark's own. Rows are returned as node:sqlite gives them.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { BoundSql } from "../../service/store/sqlite/list-sql.js";
+import { ROWS_BY_ID_SQL, type BoundSql } from "../../service/store/sqlite/list-sql.js";
 
 /** One List page as raw SQL: its segment reads (in order, each with its LIMIT bound) and its count. */
 export interface RawListCase {
@@ -50,6 +51,16 @@ export function runRawCount(db: DatabaseSync, listCase: RawListCase): number {
 export function runRawList(db: DatabaseSync, listCase: RawListCase): { rows: RawKeyRow[]; total: number } {
   const total = runRawCount(db, listCase);
   const rows: RawKeyRow[] = [];
-  for (const read of listCase.reads) rows.push(...(statementOf(db, read.sql).all(...read.params) as unknown as RawKeyRow[]));
+  db.exec("BEGIN"); // one snapshot for both reads, as the store takes
+  try {
+    for (const read of listCase.reads) {
+      const ids = (statementOf(db, read.sql).all(...read.params) as { id: string }[]).map((row) => row.id);
+      if (ids.length === 0) continue;
+      const byId = new Map((statementOf(db, ROWS_BY_ID_SQL).all(JSON.stringify(ids)) as unknown as RawKeyRow[]).map((row) => [row.id, row]));
+      for (const id of ids) rows.push(byId.get(id)!);
+    }
+  } finally {
+    db.exec("COMMIT");
+  }
   return { rows: rows.slice(0, listCase.pageSize), total };
 }

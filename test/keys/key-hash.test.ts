@@ -1,6 +1,6 @@
 // Stored hashes must never drift: a change to hashKey would lock out every issued key at once.
 import { describe, expect, it } from "vitest";
-import { hashesEqual, hashKey } from "../../service/keys/key-hash.js";
+import { hashesEqual, hashKey, pepperKey } from "../../service/keys/key-hash.js";
 
 // HMAC-SHA256(pepper, key) in hex, computed with `openssl dgst -sha256 -hmac <pepper>` and Python's hmac.
 const VECTORS = [
@@ -24,7 +24,10 @@ const VECTORS = [
 
 describe("hashKey", () => {
   it("matches the pinned HMAC-SHA256 vectors", () => {
-    for (const { pepper, key, hash } of VECTORS) expect(hashKey(pepper, key)).toBe(hash);
+    for (const { pepper, key, hash } of VECTORS) {
+      expect(hashKey(pepper, key)).toBe(hash);
+      expect(hashKey(pepperKey(pepper), key), "the prepared pepper hashes the same").toBe(hash);
+    }
   });
 
   it("depends on the pepper and never contains the key", () => {

@@ -8,8 +8,8 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreUnusableError } from "../../service/store/key-store.js";
 import { planSegments, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
-import { countSql, indexOf, segmentSql } from "../../service/store/sqlite/list-sql.js";
-import { SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
+import { COUNT_INDEX, countSql, indexOf, ROWS_BY_ID_SQL, segmentSql } from "../../service/store/sqlite/list-sql.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
 import { SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
 import { describeKeyStoreConformance } from "./conformance.js";
 
@@ -32,7 +32,7 @@ const FILTERS: Omit<KeyFilter, "companyId" | "now">[] = [
 ];
 
 describe("SQLite query plans", () => {
-  it("every list read is an index search in its order's index (no table scan, no sort), first page and after a cursor", async () => {
+  it("every list read walks its order's index alone (a covering search: no table read, no scan, no sort), first page and after a cursor", async () => {
     const store = open();
     try {
       for (const filter of FILTERS) {
@@ -43,7 +43,7 @@ describe("SQLite query plans", () => {
                 const { sql, params } = segmentSql({ ...filter, companyId: "acme", now: NOW }, segment, after, 51);
                 const plan = store.explain(sql, params).join(" / ");
                 const where = `${JSON.stringify(filter)} ${sortBy} ${descending ? "desc" : "asc"} ${after ? "after a cursor" : "first page"}: ${plan}`;
-                expect(plan, where).toMatch(new RegExp(`^SEARCH api_keys USING (COVERING )?INDEX ${indexOf(segment)} \\(company_id=\\?`));
+                expect(plan, where).toMatch(new RegExp(`^SEARCH api_keys USING COVERING INDEX ${indexOf(segment)} \\(company_id=\\?`));
                 expect(plan, where).not.toMatch(/\bSCAN\b|TEMP B-TREE/);
               }
             }
@@ -55,22 +55,25 @@ describe("SQLite query plans", () => {
     }
   });
 
-  it("every count is served by the covering count index", async () => {
+  it("every count is served by a covering index", async () => {
     const store = open();
     try {
       for (const filter of FILTERS) {
         const { sql, params } = countSql({ ...filter, companyId: "acme", now: NOW });
-        expect(store.explain(sql, params).join(" / "), JSON.stringify(filter)).toMatch(/^SEARCH api_keys USING COVERING INDEX api_keys_company_count \(company_id=\?/);
+        expect(store.explain(sql, params).join(" / "), JSON.stringify(filter)).toMatch(new RegExp(`^SEARCH api_keys USING COVERING INDEX ${COUNT_INDEX} \\(company_id=\\?`));
       }
     } finally {
       await store.close();
     }
   });
 
-  it("lookups by id are primary-key seeks and the purge is an indexed range delete", async () => {
+  it("lookups by id, also of a page's rows, are primary-key seeks and the purge is an indexed range delete", async () => {
     const store = open();
     try {
       expect(store.explain("SELECT * FROM api_keys WHERE id = ?", ["key_0123456789ab"]).join(" / ")).toBe("SEARCH api_keys USING PRIMARY KEY (id=?)");
+      const rows = store.explain(ROWS_BY_ID_SQL, [JSON.stringify(["key_0123456789ab", "key_0123456789ac"])]).join(" / ");
+      expect(rows).toContain("SEARCH api_keys USING PRIMARY KEY (id=?)");
+      expect(rows).not.toMatch(/\bSCAN api_keys\b/);
       const purge = store.explain("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)", [0, 1_000]).join(" / ");
       expect(purge).toMatch(/SEARCH api_keys USING (COVERING )?INDEX api_keys_purge_time \(purge_time<\?\)/);
       expect(purge).not.toMatch(/\bSCAN api_keys\b/);
@@ -93,6 +96,28 @@ describe("SQLite schema", () => {
       expect(direct.prepare("SELECT name, sql FROM sqlite_master ORDER BY name").all()).toEqual(schemaBefore);
     } finally {
       direct.close();
+    }
+  });
+
+  it("migrates a file of an earlier schema version in place, keeping its keys", async () => {
+    const file = freshFile();
+    const old = new DatabaseSync(file);
+    old.exec("PRAGMA journal_mode = WAL");
+    old.exec(MIGRATIONS[0]!.sql);
+    old.exec("PRAGMA user_version = 1");
+    old.prepare(
+      "INSERT INTO api_keys (id, company_id, name, name_lower, secret_hash, scopes, create_time) VALUES ('key_0123456789ab', 'acme', 'Old key', 'old key', ?, '[\"keys:read\"]', ?)",
+    ).run("0".repeat(64), NOW.getTime());
+    old.close();
+    const store = open(file);
+    try {
+      const direct = new DatabaseSync(file);
+      expect(direct.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+      direct.close();
+      expect(await store.findById("key_0123456789ab")).toMatchObject({ name: "Old key", company_id: "acme", scopes: ["keys:read"] });
+      expect(await store.listSegment({ companyId: "acme", now: NOW, nameContains: "old" }, planSegments("default", false, NOW)[0]!, undefined, 10)).toHaveLength(1);
+    } finally {
+      await store.close();
     }
   });
 

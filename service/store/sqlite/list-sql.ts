@@ -1,6 +1,8 @@
 /**
  * The SQL of a list read and of its count. Each read names its index (INDEXED BY), so the order always
  * comes from the index and the plan cannot drift with the data: the walk stops after `limit` matches.
+ * The order indexes hold every filtered column (schema.ts, migration 2), so a read selects identifiers
+ * from the index alone and then fetches only the rows of the page by primary key (rowsByIdSql).
  * Every statement is parameterised; user text only ever reaches SQL as a bound value, matched with
  * instr() (a plain substring, never a pattern).
  */
@@ -72,10 +74,13 @@ export function indexOf(segment: ListSegment): string {
   }
 }
 
-/** The index that serves every count. */
-export const COUNT_INDEX = "api_keys_company_count";
+/** The index that serves every count: the newest-first order's, which holds every filtered column. */
+export const COUNT_INDEX = "api_keys_company_create_time";
 
-/** One read of a list: the segment's keys after the cursor, in its order, at most `limit`. */
+/** The rows of the identifiers in a JSON array (one parameter), by primary-key seeks; in no particular order. */
+export const ROWS_BY_ID_SQL = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id IN (SELECT value FROM json_each(?))`;
+
+/** One read of a list: the identifiers of the segment's keys after the cursor, in its order, at most `limit`. */
 export function segmentSql(filter: KeyFilter, segment: ListSegment, after: readonly CursorValue[] | undefined, limit: number): BoundSql {
   const { where, params } = filterClauses(filter);
   const { condition } = segment;
@@ -107,12 +112,12 @@ export function segmentSql(filter: KeyFilter, segment: ListSegment, after: reado
   const order = fields.map((field) => `${field} ${descending ? "DESC" : "ASC"}`).join(", ");
   params.push(limit);
   return {
-    sql: `SELECT ${KEY_COLUMNS} FROM api_keys INDEXED BY ${indexOf(segment)} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`,
+    sql: `SELECT id FROM api_keys INDEXED BY ${indexOf(segment)} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`,
     params,
   };
 }
 
-/** The count of a list (total_size), served by the covering count index. */
+/** The count of a list (total_size), from the covering index alone. */
 export function countSql(filter: KeyFilter): BoundSql {
   const { where, params } = filterClauses(filter);
   return { sql: `SELECT count(*) AS total FROM api_keys INDEXED BY ${COUNT_INDEX} WHERE ${where.join(" AND ")}`, params };

@@ -59,6 +59,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: "list indexes that hold every filtered column, so a list read walks the index alone",
+    // A filter the order does not hold (name or id contains, a date range on another column, status) is
+    // checked on each entry the walk passes; with the columns in the index that costs no table read (a
+    // text no key has: 16 ms instead of 45 ms over 100,000 keys). The covering order index also serves
+    // the count, which makes the count index redundant.
+    sql: `
+      DROP INDEX api_keys_company_create_time;
+      DROP INDEX api_keys_company_name;
+      DROP INDEX api_keys_company_last_used_time;
+      DROP INDEX api_keys_company_expire_time;
+      DROP INDEX api_keys_company_never_used;
+      DROP INDEX api_keys_company_never_expiring;
+      DROP INDEX api_keys_company_count;
+      CREATE INDEX api_keys_company_create_time ON api_keys (company_id, create_time, id, purge_time, revoke_time, expire_time, last_used_time, name_lower);
+      CREATE INDEX api_keys_company_name ON api_keys (company_id, name_lower, id, purge_time, revoke_time, expire_time, create_time, last_used_time);
+      CREATE INDEX api_keys_company_last_used_time ON api_keys (company_id, last_used_time, id, purge_time, revoke_time, expire_time, create_time, name_lower);
+      CREATE INDEX api_keys_company_expire_time ON api_keys (company_id, expire_time, id, purge_time, revoke_time, create_time, last_used_time, name_lower);
+      CREATE INDEX api_keys_company_never_used ON api_keys (company_id, create_time, id, purge_time, revoke_time, expire_time, last_used_time, name_lower) WHERE last_used_time IS NULL;
+      CREATE INDEX api_keys_company_never_expiring ON api_keys (company_id, create_time, id, purge_time, revoke_time, expire_time, last_used_time, name_lower) WHERE expire_time IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

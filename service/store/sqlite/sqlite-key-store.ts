@@ -22,7 +22,7 @@ import {
   type Subscription,
 } from "../key-store.js";
 import type { CursorValue, KeyFilter, ListSegment } from "../list-plan.js";
-import { countSql, KEY_COLUMNS, segmentSql } from "./list-sql.js";
+import { countSql, KEY_COLUMNS, ROWS_BY_ID_SQL, segmentSql } from "./list-sql.js";
 import { migrate } from "./schema.js";
 import { isUniqueViolation, translateSqliteError } from "./sqlite-errors.js";
 
@@ -222,7 +222,19 @@ export class SqliteKeyStore implements KeyStore {
   listSegment(filter: KeyFilter, segment: ListSegment, after: readonly CursorValue[] | undefined, limit: number): Promise<KeyRecord[]> {
     return this.#run(() => {
       const { sql, params } = segmentSql(filter, segment, after, limit);
-      return (this.#statement(sql).all(...params) as unknown as KeyRow[]).map(toRecord);
+      // Two reads in one snapshot: the page's identifiers from the index, then their rows.
+      this.#db.exec("BEGIN");
+      try {
+        const ids = (this.#statement(sql).all(...params) as { id: string }[]).map((row) => row.id);
+        if (ids.length === 0) return [];
+        const rows = new Map((this.#statement(ROWS_BY_ID_SQL).all(JSON.stringify(ids)) as unknown as KeyRow[]).map((row) => [row.id, row]));
+        return ids.flatMap((id) => {
+          const row = rows.get(id);
+          return row ? [toRecord(row)] : [];
+        });
+      } finally {
+        this.#db.exec("COMMIT");
+      }
     });
   }
 
