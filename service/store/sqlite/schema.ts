@@ -59,6 +59,43 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: "the key lifecycle: roll links, a creator index, expiry bookkeeping, the audit log",
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN rolled_from TEXT;
+      ALTER TABLE api_keys ADD COLUMN rolled_to TEXT;
+      -- 1 once the key's expiry is in the audit log (or it was revoked before expiring): the expiry job's bookmark.
+      ALTER TABLE api_keys ADD COLUMN expiry_audited INTEGER;
+      -- The List filter on created_by, in the newest-first order (other orders walk their own index).
+      CREATE INDEX api_keys_company_created_by ON api_keys (company_id, created_by, create_time, id);
+      -- total_size gains created_by: the count index covers every filterable column again.
+      DROP INDEX api_keys_company_count;
+      CREATE INDEX api_keys_company_count ON api_keys (company_id, created_by, purge_time, revoke_time, expire_time, create_time, last_used_time, name_lower);
+      -- The expiry job: expired keys whose expiry is not recorded yet, by expiry (a range of this partial index).
+      CREATE INDEX api_keys_expiry_unaudited ON api_keys (expire_time) WHERE expiry_audited IS NULL AND expire_time IS NOT NULL;
+
+      CREATE TABLE audit_events (
+        id             TEXT PRIMARY KEY,
+        company_id     TEXT NOT NULL,
+        time           INTEGER NOT NULL,
+        action         TEXT NOT NULL,
+        key_id         TEXT NOT NULL,
+        actor_key_id   TEXT NOT NULL,
+        client_address TEXT NOT NULL,
+        user_agent     TEXT NOT NULL,
+        changes        TEXT NOT NULL,
+        purge_time     INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      -- Newest first, unfiltered or by one equality (key, actor, action), each with an optional time range.
+      CREATE INDEX audit_events_company_time ON audit_events (company_id, time, id);
+      CREATE INDEX audit_events_company_key ON audit_events (company_id, key_id, time, id);
+      CREATE INDEX audit_events_company_actor ON audit_events (company_id, actor_key_id, time, id);
+      CREATE INDEX audit_events_company_action ON audit_events (company_id, action, time, id);
+      -- The retention purge: a range delete.
+      CREATE INDEX audit_events_purge_time ON audit_events (purge_time);
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */
