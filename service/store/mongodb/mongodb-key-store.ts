@@ -223,12 +223,18 @@ export class MongoKeyStore implements KeyStore {
       .toArray();
     for (const document of documents) {
       const events = Object.values(document.audit_outbox ?? {});
-      if (events.length === 0) continue;
-      await this.#appendEvents(events);
-      const copied = Object.fromEntries(events.map((event) => [`audit_outbox.${event._id}`, "" as const]));
-      await this.#serialized(() => this.#keys.updateOne({ _id: document._id }, { $unset: copied }));
-      await this.#serialized(() => this.#keys.updateOne({ _id: document._id, audit_outbox: {} }, { $unset: { audit_outbox: "" } }));
+      if (events.length > 0) {
+        await this.#appendEvents(events);
+        const copied = Object.fromEntries(events.map((event) => [`audit_outbox.${event._id}`, "" as const]));
+        await this.#serialized(() => this.#keys.updateOne({ _id: document._id }, { $unset: copied }));
+      }
+      await this.#dropEmptyOutbox(document._id);
     }
+  }
+
+  /** Removes an outbox that has no event left (one that got a new event meanwhile stays). */
+  #dropEmptyOutbox(id: string) {
+    return this.#serialized(() => this.#keys.updateOne({ _id: id, audit_outbox: {} }, { $unset: { audit_outbox: "" } }));
   }
 
   findById(id: string): Promise<KeyRecord | null> {
@@ -401,6 +407,7 @@ export class MongoKeyStore implements KeyStore {
         },
       ),
     );
+    await this.#dropEmptyOutbox(id);
   }
 
   async repair(now: Date): Promise<number> {
