@@ -264,7 +264,7 @@ export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonl
           if (!catalogue.has(scope)) {
             // Only scope-shaped text is repeated back: a key pasted here must not reappear in the error.
             const shown = SHOWABLE_SCOPE.test(scope) && !LOOKS_LIKE_A_KEY.test(scope) ? ` "${scope}"` : "";
-            ctx.addIssue({ code: "custom", message: `unknown scope${shown}; the catalogue (ListScopes) has: ${known.join(", ")}` });
+            ctx.addIssue({ code: "custom", message: `unknown scope${shown}; known scopes (ListScopes): ${known.join(", ")}` });
           } else if (!callerScopes.includes(scope)) {
             ctx.addIssue({ code: "custom", message: `"${scope}" is not held by your key; a key can only grant scopes it has` });
           }

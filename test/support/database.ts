@@ -56,7 +56,7 @@ export interface TestDatabase {
   insert(records: readonly KeyRecord[]): Promise<void>;
   /** Changes stored fields of a key behind the service's back (e.g. data written by an older version). */
   update(id: string, fields: Partial<Omit<KeyRecord, "id">>): Promise<void>;
-  /** Deletes keys by identifier, or every key of a company. */
+  /** Deletes keys by identifier, or every key of a company, with their audit events (as if never made). */
   delete(which: { ids: readonly string[] } | { companyId: string }): Promise<void>;
   /** Closes the test's own connection (the data stays until the run ends). */
   close(): Promise<void>;
@@ -183,9 +183,14 @@ export function sqliteDatabase(dataDir: string): TestDatabase {
     async delete(which) {
       if ("ids" in which) {
         const remove = open().prepare("DELETE FROM api_keys WHERE id = ?");
-        for (const id of which.ids) remove.run(id);
+        const removeEvents = open().prepare("DELETE FROM audit_events WHERE key_id = ?");
+        for (const id of which.ids) {
+          remove.run(id);
+          removeEvents.run(id);
+        }
       } else {
         open().prepare("DELETE FROM api_keys WHERE company_id = ?").run(which.companyId);
+        open().prepare("DELETE FROM audit_events WHERE company_id = ?").run(which.companyId);
       }
     },
     async close() {
@@ -247,6 +252,7 @@ export async function mongoDatabase(uri: string, database: string): Promise<Test
     },
     async delete(which) {
       await keys.deleteMany("ids" in which ? { _id: { $in: [...which.ids] } } : { company_id: which.companyId });
+      await audit.deleteMany("ids" in which ? { key_id: { $in: [...which.ids] } } : { company_id: which.companyId });
     },
     close: () => client.close(),
   };
