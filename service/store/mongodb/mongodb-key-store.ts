@@ -221,14 +221,21 @@ export class MongoKeyStore implements KeyStore {
     const documents = await this.#keys
       .find({ _id: { $in: [...ids] }, audit_outbox: { $exists: true }, roll_undo: { $exists: false } }, { projection: { audit_outbox: 1 } })
       .toArray();
-    for (const document of documents) {
-      const events = Object.values(document.audit_outbox ?? {});
-      if (events.length > 0) {
-        await this.#appendEvents(events);
-        const copied = Object.fromEntries(events.map((event) => [`audit_outbox.${event._id}`, "" as const]));
-        await this.#serialized(() => this.#keys.updateOne({ _id: document._id }, { $unset: copied }));
+    if (documents.length === 0) return;
+    const events = documents.flatMap((document) => Object.values(document.audit_outbox ?? {}));
+    if (events.length > 0) await this.#appendEvents(events);
+    // Each copied event is removed by its own path: an event added meanwhile stays for the next flush.
+    const removals = documents.flatMap((document) => {
+      const copied = Object.keys(document.audit_outbox ?? {}).map((eventId) => [`audit_outbox.${eventId}`, "" as const]);
+      return copied.length > 0 ? [{ updateOne: { filter: { _id: document._id }, update: { $unset: Object.fromEntries(copied) } } }] : [];
+    });
+    const emptied = documents.map((document) => ({ updateOne: { filter: { _id: document._id, audit_outbox: {} }, update: { $unset: { audit_outbox: "" as const } } } }));
+    for (const operations of [removals, emptied]) {
+      // In chunks the database takes well (FerretDB deadlocks on update commands of 100+ statements).
+      for (let offset = 0; offset < operations.length; offset += this.description.lastUseBatchSize) {
+        const chunk = operations.slice(offset, offset + this.description.lastUseBatchSize);
+        await this.#serialized(() => this.#keys.bulkWrite(chunk, { ordered: false }));
       }
-      await this.#dropEmptyOutbox(document._id);
     }
   }
 
@@ -269,28 +276,25 @@ export class MongoKeyStore implements KeyStore {
 
   revoke(companyId: string, revocations: readonly Revocation[]): Promise<RevocationResult[]> {
     return this.#run(async () => {
-      const results: RevocationResult[] = [];
-      for (const revocation of revocations) results.push(await this.#revokeOne(companyId, revocation));
-      const applied = results.filter((result) => result.applied).map((result) => result.id);
-      if (applied.length > 0) await this.#flushOutbox(applied);
-      return results;
-    });
-  }
-
-  async #revokeOne(companyId: string, revocation: Revocation): Promise<RevocationResult> {
-    // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
-    // wins. FerretDB v1.24 applies neither the condition nor the update atomically (see #serialized),
-    // so there the result is read back and the revocation applied again if another writer undid it.
-    let applied = false;
-    for (let attempt = 1; ; attempt++) {
-      applied = (await this.#applyRevocation(companyId, revocation)).modifiedCount === 1 || applied;
-      const after = await this.findInCompany(companyId, revocation.id);
-      if (!this.isFerretDb || after === null || after.revoke_time !== null || attempt >= REVOKE_ATTEMPTS) {
-        if (this.isFerretDb && after !== null) this.#confirmLater(companyId, revocation);
-        return { id: revocation.id, applied, record: after };
+      // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
+      // wins. FerretDB v1.24 applies neither the condition nor the update atomically (see #serialized),
+      // so there the result is read back and the revocation applied again if another writer undid it.
+      const applied = new Set<string>();
+      let pending = [...revocations];
+      let stored = new Map<string, KeyRecord>();
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const results = await Promise.all(pending.map((revocation) => this.#applyRevocation(companyId, revocation)));
+        pending.forEach((revocation, index) => results[index]!.modifiedCount === 1 && applied.add(revocation.id));
+        const ids = revocations.map((revocation) => revocation.id);
+        stored = new Map((await this.#keys.find({ company_id: companyId, _id: { $in: ids } }).toArray()).map((document) => [document._id, toRecord(document)]));
+        if (!this.isFerretDb || attempt >= REVOKE_ATTEMPTS) break;
+        pending = pending.filter((revocation) => stored.get(revocation.id)?.revoke_time === null);
+        if (pending.length > 0) this.logger.warn({ keyIds: pending.map((revocation) => revocation.id) }, "a concurrent update undid a revocation; applying it again");
       }
-      this.logger.warn({ keyId: revocation.id }, "a concurrent update undid a revocation; applying it again");
-    }
+      if (this.isFerretDb) for (const revocation of revocations) if (stored.has(revocation.id)) this.#confirmLater(companyId, revocation);
+      if (applied.size > 0) await this.#flushOutbox([...applied]);
+      return revocations.map((revocation) => ({ id: revocation.id, applied: applied.has(revocation.id), record: stored.get(revocation.id) ?? null }));
+    });
   }
 
   /** The revocation and its event, in one update of the key document. */
