@@ -148,7 +148,9 @@ function scopeDefinitionsOf(text: string | undefined, file: string | undefined, 
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const scope = issue.path.length > 0 ? ` "${String(issue.path[0])}"` : "";
-    ctx.addIssue({ code: "custom", path: [variable], message: `${where}${scope}: ${issue.message}` });
+    // A bad scope name: the key's own message says what a name must look like.
+    const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    ctx.addIssue({ code: "custom", path: [variable], message: `${where}${scope}: ${message}` });
   }
   return [];
 }

@@ -33,7 +33,11 @@ export const SCOPE_NAME = /^[a-z][a-z0-9_.-]*:[a-z][a-z0-9_.-]*$/;
 
 /** The configured part of the catalogue: `{"properties:read": "Read property listings", ...}`. */
 export const scopeDefinitionsSchema = z
-  .record(
+  .custom<Record<string, unknown>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), {
+    message: 'must be a JSON object of scope names to descriptions, e.g. {"properties:read": "Read property listings"}',
+  })
+  .pipe(
+    z.record(
     z.string().max(64, "a scope name must be at most 64 characters").regex(SCOPE_NAME, "a scope name must look like resource:action (lower case), e.g. properties:read"),
     z
       .string()
@@ -41,7 +45,7 @@ export const scopeDefinitionsSchema = z
       .min(1, "each scope needs a description (what a key with it may do)")
       .max(200, "a description must be at most 200 characters")
       .refine((text) => !/\p{Cc}/u.test(text), "a description must not contain control characters"),
-    { error: 'must be a JSON object of scope names to descriptions, e.g. {"properties:read": "Read property listings"}' },
+    ),
   )
   .superRefine((definitions, ctx) => {
     for (const name of Object.keys(definitions)) {
