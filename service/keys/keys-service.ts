@@ -177,8 +177,8 @@ export class KeysService {
     const pending = this.deps.lastUse.pendingFor(record.id);
     const scopes = this.deps.catalogue.effective(record.scopes);
     const lastUsed = pending === undefined || (record.last_used_time !== null && record.last_used_time >= pending) ? record.last_used_time : pending;
-    if (lastUsed === record.last_used_time && scopes.length === record.scopes.length) return record;
-    return { ...record, last_used_time: lastUsed, scopes };
+    if (lastUsed === record.last_used_time && scopes === record.scopes) return record;
+    return { ...record, last_used_time: lastUsed, scopes: [...scopes] };
   }
 
   /** One page of the caller's company's keys. @throws InvalidRequestError for a page token that does not fit. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditAction, InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createTestClock } from "../support/clock.js";
 import { addCompany } from "../support/companies.js";
-import { ENGINES, type SnapshotRow } from "../support/database.js";
+import { ENGINES } from "../support/database.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { expectRejected } from "../support/rejections.js";
 
@@ -26,11 +26,6 @@ describe.each(ENGINES)("Roll (%s)", (engine) => {
   });
   afterAll(() => h?.stop());
 
-  /** The database without last-use times (the admin key's own use may be written meanwhile). */
-  async function snapshot(): Promise<SnapshotRow[]> {
-    await h.service.lastUse.flush();
-    return (await h.db.snapshot()).map(({ last_used_time: _ignored, ...rest }) => rest);
-  }
 
   it("issues a new key with the same name, scopes and company; the old keeps working for the overlap, then expires", async () => {
     const { apiKey: old, secret: oldSecret } = await h.admin.generate({ name: "Zapier_Main", scopes: ["keys:read"] });
@@ -98,12 +93,12 @@ describe.each(ENGINES)("Roll (%s)", (engine) => {
     await h.admin.revoke({ id: revoked!.id });
     const { apiKey: expiring } = await h.admin.generate({ name: "Expiring", expireTime: timestampFromMs(clock.ms + 1_000) });
     clock.advance(1_000);
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     await expectRejected(h.admin.roll({ id: once!.id }), Code.FailedPrecondition, `${once!.id} was rolled already (to ${first.apiKey!.id})`);
     await expectRejected(h.grpc(h.service.adminKey).roll({ id: revoked!.id }), Code.FailedPrecondition, `${revoked!.id} is revoked`);
     await expectRejected(h.admin.roll({ id: expiring!.id }), Code.FailedPrecondition, `${expiring!.id} is expired`);
     // The new key can be rolled in turn.
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
     await expect(h.admin.roll({ id: first.apiKey!.id, overlap: hours(1) })).resolves.toBeDefined();
   });
 
@@ -136,7 +131,7 @@ describe.each(ENGINES)("Roll (%s)", (engine) => {
 
   it("bad input is INVALID_ARGUMENT naming the field, and nothing is written", async () => {
     const { apiKey } = await h.admin.generate({ name: "Bad input target" });
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     const grpc = h.grpc(h.service.adminKey);
     await expectRejected(grpc.roll({ id: "" }), Code.InvalidArgument, "id: is required");
     await expectRejected(grpc.roll({ id: "key_xyz" }), Code.InvalidArgument, "id: must be a Key Identifier");
@@ -144,17 +139,17 @@ describe.each(ENGINES)("Roll (%s)", (engine) => {
     await expectRejected(grpc.roll({ id: apiKey!.id, overlap: { seconds: 0n, nanos: -5 } }), Code.InvalidArgument, "overlap: must not be negative");
     await expectRejected(grpc.roll({ id: apiKey!.id, overlap: { seconds: BigInt(30 * 86_400), nanos: 1_000_000 } }), Code.InvalidArgument, "overlap: must be at most 30 days");
     await expectRejected(h.admin.roll({ id: apiKey!.id, overlap: { seconds: BigInt(31 * 86_400), nanos: 0 } }), Code.InvalidArgument, "overlap: must be at most 30 days (2592000s)");
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
   });
 
   it("another company's key is NOT_FOUND exactly like an unknown one, and stays as it was", async () => {
     const acme = await addCompany(h.service, `acme-${engine}`, clock.now());
     const { apiKey: theirs, secret } = await h.connect(acme.key).generate({ name: "Acme integration" });
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     const foreign = await expectRejected(h.admin.roll({ id: theirs!.id }), Code.NotFound);
     const unknown = await expectRejected(h.admin.roll({ id: "key_0123456789ab" }), Code.NotFound);
     expect(foreign.rawMessage.replace(theirs!.id, "ID")).toBe(unknown.rawMessage.replace("key_0123456789ab", "ID"));
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
     expect((await h.admin.verify({ key: secret })).valid).toBe(true);
   });
 
@@ -162,10 +157,10 @@ describe.each(ENGINES)("Roll (%s)", (engine) => {
     const { secret: reader } = await h.admin.generate({ name: "Reader", scopes: ["keys:read"] });
     const { secret: writer } = await h.admin.generate({ name: "Writer", scopes: ["keys:write"] });
     const { apiKey: target } = await h.admin.generate({ name: "Read and write", scopes: ["keys:read", "keys:write"] });
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     await expectRejected(h.connect(reader).roll({ id: target!.id }), Code.PermissionDenied, '"keys:write"', "Roll");
     await expectRejected(h.grpc(writer).roll({ id: target!.id }), Code.PermissionDenied, '"keys:read"', "lacks");
     await expectRejected(h.connect().roll({ id: target!.id }), Code.Unauthenticated);
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
   });
 });

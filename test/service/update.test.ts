@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditAction, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createTestClock } from "../support/clock.js";
 import { addCompany } from "../support/companies.js";
-import { ENGINES, type SnapshotRow } from "../support/database.js";
+import { ENGINES } from "../support/database.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { expectRejected } from "../support/rejections.js";
 
@@ -25,10 +25,6 @@ describe.each(ENGINES)("Update (%s)", (engine) => {
   });
   afterAll(() => h?.stop());
 
-  async function snapshot(): Promise<SnapshotRow[]> {
-    await h.service.lastUse.flush();
-    return (await h.db.snapshot()).map(({ last_used_time: _ignored, ...rest }) => rest);
-  }
 
   it("renames a key; only the masked field changes, whatever else the request carries", async () => {
     const { apiKey } = await h.admin.generate({ name: "CRM", expireTime: timestampFromMs(clock.ms + DAY) });
@@ -82,10 +78,10 @@ describe.each(ENGINES)("Update (%s)", (engine) => {
       { field: "name", before: "Audited edit", after: "Audited edit 2" },
       { field: "expire_time", before: "", after: new Date(end).toISOString() },
     ]);
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     const same = await h.admin.update({ apiKey: { id: apiKey!.id, name: "Audited edit 2", expireTime: timestampFromMs(end) }, updateMask: mask("name", "expire_time") });
     expect(same.apiKey!.name).toBe("Audited edit 2");
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
   });
 
   it("an inactive key cannot be changed (FAILED_PRECONDITION), nor can a rolled key lose its end", async () => {
@@ -95,11 +91,11 @@ describe.each(ENGINES)("Update (%s)", (engine) => {
     clock.advance(1_000);
     const { apiKey: rolled } = await h.admin.generate({ name: "Rolled edit" });
     await h.admin.roll({ id: rolled!.id, overlap: { seconds: 3600n, nanos: 0 } });
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     await expectRejected(h.admin.update({ apiKey: { id: revoked!.id, name: "New" }, updateMask: mask("name") }), Code.FailedPrecondition, `${revoked!.id} is revoked: an inactive key cannot be changed`);
     await expectRejected(h.admin.update({ apiKey: { id: expired!.id, expireTime: timestampFromMs(clock.ms + DAY) }, updateMask: mask("expire_time") }), Code.FailedPrecondition, `${expired!.id} is expired`);
     await expectRejected(h.admin.update({ apiKey: { id: rolled!.id }, updateMask: mask("expire_time") }), Code.FailedPrecondition, "expire_time: ", "must keep an end");
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
     // A rolled key's overlap can be extended, and it can be renamed.
     const extended = await h.admin.update({ apiKey: { id: rolled!.id, expireTime: timestampFromMs(clock.ms + 2 * HOUR) }, updateMask: mask("expire_time") });
     expect(ms(extended.apiKey!.expireTime)).toBe(clock.ms + 2 * HOUR);
@@ -108,7 +104,7 @@ describe.each(ENGINES)("Update (%s)", (engine) => {
   it("bad input is INVALID_ARGUMENT naming the field (the mask path, or api_key.<field>), and nothing is written", async () => {
     const { apiKey } = await h.admin.generate({ name: "Bad edit target" });
     const id = apiKey!.id;
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     const grpc = h.grpc(h.service.adminKey);
     await expectRejected(grpc.update({ apiKey: { id, name: "x" } }), Code.InvalidArgument, "update_mask.paths: must name at least one field to change: name, expire_time");
     await expectRejected(grpc.update({ apiKey: { id, name: "x" }, updateMask: mask() }), Code.InvalidArgument, "update_mask.paths: must name at least one field");
@@ -122,19 +118,19 @@ describe.each(ENGINES)("Update (%s)", (engine) => {
     await expectRejected(grpc.update({ apiKey: { id, name: "x".repeat(65) }, updateMask: mask("name") }), Code.InvalidArgument, "api_key.name: must be at most 64 characters");
     await expectRejected(grpc.update({ apiKey: { id, expireTime: timestampFromMs(clock.ms) }, updateMask: mask("expire_time") }), Code.InvalidArgument, "api_key.expire_time: must be in the future");
     await expectRejected(grpc.update({ apiKey: { id, expireTime: { seconds: 1n, nanos: -1 } }, updateMask: mask("expire_time") }), Code.InvalidArgument, "api_key.expire_time: nanos");
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
   });
 
   it("another company's key is NOT_FOUND exactly like an unknown one; needs keys:write", async () => {
     const acme = await addCompany(h.service, `acme-${engine}`, clock.now());
     const { apiKey: theirs } = await h.connect(acme.key).generate({ name: "Acme key" });
     const { secret: reader } = await h.admin.generate({ name: "Reader only", scopes: ["keys:read"] });
-    const before = await snapshot();
+    const before = await h.snapshotWithoutUses();
     const foreign = await expectRejected(h.admin.update({ apiKey: { id: theirs!.id, name: "Mine now" }, updateMask: mask("name") }), Code.NotFound);
     const unknown = await expectRejected(h.admin.update({ apiKey: { id: "key_0123456789ab", name: "Mine now" }, updateMask: mask("name") }), Code.NotFound);
     expect(foreign.rawMessage.replace(theirs!.id, "ID")).toBe(unknown.rawMessage.replace("key_0123456789ab", "ID"));
     await expectRejected(h.connect(reader).update({ apiKey: { id: theirs!.id, name: "x" }, updateMask: mask("name") }), Code.PermissionDenied, '"keys:write"', "Update");
-    expect(await snapshot()).toEqual(before);
+    expect(await h.snapshotWithoutUses()).toEqual(before);
     expect((await h.db.key(theirs!.id))!.name).toBe("Acme key");
   });
 });

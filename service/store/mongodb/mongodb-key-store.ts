@@ -190,7 +190,7 @@ export class MongoKeyStore implements KeyStore {
   insert(record: KeyRecord, event: AuditEventRecord | null): Promise<void> {
     return this.#run(async () => {
       await this.#insertKey(record, event);
-      if (event) await this.#flushOutbox([record.id]);
+      if (event) await this.#flushAfterChange([record.id]);
     });
   }
 
@@ -236,6 +236,19 @@ export class MongoKeyStore implements KeyStore {
         const chunk = operations.slice(offset, offset + this.description.lastUseBatchSize);
         await this.#serialized(() => this.#keys.bulkWrite(chunk, { ordered: false }));
       }
+    }
+  }
+
+  /**
+   * Copies a change's events right after the change, which is done whatever happens here: if the
+   * database fails now, the events wait in the key documents for repair, and the call still succeeds
+   * (failing it would hide a change that happened: a Generate whose key exists but was never shown).
+   */
+  async #flushAfterChange(ids: readonly string[]): Promise<void> {
+    try {
+      await this.#flushOutbox(ids);
+    } catch (error) {
+      this.logger.warn({ err: error, keyIds: ids }, "copying audit events failed; they wait in the key documents until repair copies them");
     }
   }
 
@@ -291,8 +304,8 @@ export class MongoKeyStore implements KeyStore {
         pending = pending.filter((revocation) => stored.get(revocation.id)?.revoke_time === null);
         if (pending.length > 0) this.logger.warn({ keyIds: pending.map((revocation) => revocation.id) }, "a concurrent update undid a revocation; applying it again");
       }
-      if (this.isFerretDb) for (const revocation of revocations) if (stored.has(revocation.id)) this.#confirmLater(companyId, revocation);
-      if (applied.size > 0) await this.#flushOutbox([...applied]);
+      if (this.isFerretDb) this.#confirmLater(companyId, revocations.filter((revocation) => stored.has(revocation.id)));
+      if (applied.size > 0) await this.#flushAfterChange([...applied]);
       return revocations.map((revocation) => ({ id: revocation.id, applied: applied.has(revocation.id), record: stored.get(revocation.id) ?? null }));
     });
   }
@@ -313,17 +326,21 @@ export class MongoKeyStore implements KeyStore {
    * FerretDB shared by several instances, another instance's last-use write that read the document before
    * the revoke can still write it back afterwards (one update's duration later).
    */
-  #confirmLater(companyId: string, revocation: Revocation): void {
-    const { id } = revocation;
+  #confirmLater(companyId: string, revocations: readonly Revocation[]): void {
+    if (revocations.length === 0) return;
+    const byId = new Map(revocations.map((revocation) => [revocation.id, revocation]));
     for (const delay of REVOKE_CONFIRM_DELAYS_MS) {
       setTimeout(() => {
-        this.findInCompany(companyId, id)
-          .then(async (record) => {
-            if (record === null || record.revoke_time !== null) return;
-            this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
-            // The same event id: if the first copy reached the audit log already, this one is a duplicate and dropped.
-            await this.#applyRevocation(companyId, revocation);
-            await this.#flushOutbox([id]);
+        // One read for the whole call's keys: FerretDB scans the collection for every query.
+        this.#keys
+          .find({ company_id: companyId, _id: { $in: [...byId.keys()] }, revoke_time: null }, { projection: { _id: 1 } })
+          .toArray()
+          .then(async (undone) => {
+            if (undone.length === 0) return;
+            this.logger.warn({ keyIds: undone.map((document) => document._id) }, "a concurrent update undid a revocation; applying it again");
+            // The same event ids: a copy that reached the audit log already makes this one a dropped duplicate.
+            for (const { _id } of undone) await this.#applyRevocation(companyId, byId.get(_id)!);
+            await this.#flushOutbox(undone.map((document) => document._id));
           })
           .catch(() => undefined); // the database is closing or down; the next check (or Revoke again) repairs
       }, delay).unref();
@@ -340,7 +357,7 @@ export class MongoKeyStore implements KeyStore {
         ),
       );
       const applied = result.matchedCount === 1;
-      if (applied) await this.#flushOutbox([id]);
+      if (applied) await this.#flushAfterChange([id]);
       return { applied, record: await this.findInCompany(companyId, id) };
     });
   }
@@ -385,14 +402,20 @@ export class MongoKeyStore implements KeyStore {
           throw error;
         }
       }
-      const finished = await this.#serialized(() => this.#keys.updateOne({ _id: id, rolled_to: successor.id, roll_undo: { $exists: true } }, { $unset: { roll_undo: "" } }));
-      if (finished.matchedCount !== 1) {
+      const finished = await this.#serialized(() => this.#keys.updateOne({ _id: id, rolled_to: successor.id, roll_undo: { $exists: true } }, { $unset: { roll_undo: "" } })).catch(
+        (error: unknown) => {
+          // The new key is stored: the roll stands, and repair removes roll_undo (it finds the new key).
+          this.logger.warn({ err: error, keyId: id }, "finishing a roll failed; repair will finish it");
+          return null;
+        },
+      );
+      if (finished && finished.matchedCount !== 1) {
         // Repair undid this roll while it was stalled: the new key must not stay, unnamed by the old one.
         await this.deleteUnshown(companyId, successor.id);
         throw new Error(`the roll of ${id} took longer than ${ROLL_REPAIR_AFTER_MS} ms and was undone`);
       }
-      await this.#flushOutbox([id, successor.id]);
-      current = await this.findInCompany(companyId, id);
+      if (finished) await this.#flushAfterChange([id, successor.id]);
+      current = await this.findInCompany(companyId, id).catch(() => null) ?? { ...current!, rolled_to: successor.id, expire_time: roll.expire_time, purge_time: roll.purge_time };
       return { applied: true, record: current };
     });
   }
