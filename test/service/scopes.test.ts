@@ -88,7 +88,7 @@ describe.each(ENGINES)("the scope catalogue (%s)", (engine) => {
     expect((await connectClient(service.url, adminKey).list({ idContains: apiKey!.id })).apiKeys[0]!.scopes).toEqual(["keys:read"]);
     // The caller's own scopes shrink too: acme's admin can no longer grant leads:write.
     await expectRejected(connectClient(service.url, acme.key).generate({ name: "x", scopes: ["leads:write"] }), Code.InvalidArgument, 'unknown scope "leads:write"');
-    const own = await connectClient(service.url, acme.key).generate({ name: "The caller's own scopes" });
+    const own = await connectClient(service.url, acme.key).generate({ name: "Caller scopes" });
     expect(own.apiKey!.scopes, "a Generate without scopes gives the caller's current ones").toEqual(["keys:read", "keys:write", "properties:read"]);
     expect((await db.key(own.apiKey!.id))!.scopes).toEqual(["keys:read", "keys:write", "properties:read"]);
     expect((await db.key(apiKey!.id))!.scopes, "stored as it was").toEqual(["keys:read", "leads:write"]);
