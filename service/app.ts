@@ -12,11 +12,13 @@ import { file_grpc_reflection_v1alpha_reflection } from "../proto/gen/grpc/refle
 import { ApiKeyService, file_tokenizer_apikeys_v1_api_keys } from "../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { LastUseRecorder } from "./jobs/last-use-recorder.js";
 import { startPeriodicJob, type PeriodicJob } from "./jobs/periodic-job.js";
+import { AuditLog } from "./keys/audit-log.js";
 import { ensureFirstAdminKey } from "./keys/first-admin-key.js";
 import type { IssuedKey } from "./keys/key-issuer.js";
 import { KeysService } from "./keys/keys-service.js";
 import { PageTokens } from "./keys/page-token.js";
 import { loadPepper } from "./keys/pepper.js";
+import { ScopeCatalogue } from "./keys/scope-catalogue.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerApiKeyService } from "./rpc/api-key-handlers.js";
@@ -135,27 +137,42 @@ export async function startService(config: Config, options: StartOptions = {}): 
     });
     cleanups.push({ name: "last-use flush", run: () => lastUse.stop() });
 
-    const firstAdminKey = await ensureFirstAdminKey(store, pepper, config.BOOTSTRAP_COMPANY, now(), retentionMs);
+    const catalogue = new ScopeCatalogue(config.SCOPE_DEFINITIONS);
+    const auditLog = new AuditLog(config.AUDIT_RETENTION_DAYS * DAY_MS);
+    const firstAdminKey = await ensureFirstAdminKey(
+      { store, pepper, retentionMs, catalogue, auditLog, via: "first start" },
+      config.BOOTSTRAP_COMPANY,
+      now(),
+    );
     let adminKeyFile: string | null = null;
     if (firstAdminKey && !config.MONGODB_URI) {
       adminKeyFile = join(dataDir, "admin.key");
       writeFileSync(adminKeyFile, `${firstAdminKey.secret}\n`, { mode: 0o600 });
     }
 
-    const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
+    const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, catalogue, auditLog, now, logger });
+    // Expiries happen by time alone, with no call to record them: this job writes them into the audit log
+    // (once per key, whatever the number of instances), and completes what a crash left half-done.
+    jobs.push(
+      startPeriodicJob("audit", config.AUDIT_INTERVAL_MS, async () => {
+        const repaired = await store.repair(now());
+        if (repaired > 0) logger.info({ repaired }, "completed changes that a crash interrupted");
+        await keys.recordExpiries();
+      }, logger),
+    );
     // METRICS_PORT moves /metrics off the API port; stopped after the server drain (cleanups run in reverse).
     const metricsListener = config.METRICS_PORT === undefined ? null : await startMetricsListener(metrics.httpRoute, config.METRICS_PORT, config.METRICS_HOST ?? config.HOST);
     if (metricsListener) cleanups.push({ name: "metrics listener", run: () => metricsListener.close() });
     const server = buildApiServer({
       routes: (router) => {
-        registerApiKeyService(router, keys);
+        registerApiKeyService(router, keys, catalogue);
         registerHealthService(router, health);
         registerReflectionService(router, {
           files: [file_tokenizer_apikeys_v1_api_keys, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
           serviceNames: [ApiKeyService.typeName, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"],
         });
       },
-      interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now)],
+      interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now, catalogue)],
       requestGate: createEarlyFailureReporter(logger, metrics.calls),
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.

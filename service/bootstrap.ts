@@ -1,11 +1,13 @@
 /**
- * `npm run bootstrap -- --company acme --name "Acme admin"`: creates an admin key (keys:read and
- * keys:write) for a company and prints it once. Works against MONGODB_URI (production) and against the
+ * `npm run bootstrap -- --company acme --name "Acme admin"`: creates an admin key (every scope of the
+ * catalogue: keys:read, keys:write and the platform's SCOPES) for a company and prints it once. Works against MONGODB_URI (production) and against the
  * embedded SQLite file, also while the service runs on it (SQLite lets several processes share the file).
  */
 import { parseArgs } from "node:util";
 import { companyIdSchema, ConfigError, loadConfig } from "./config.js";
+import { AuditLog } from "./keys/audit-log.js";
 import { issueAdminKey } from "./keys/first-admin-key.js";
+import { ScopeCatalogue } from "./keys/scope-catalogue.js";
 import { loadPepper } from "./keys/pepper.js";
 import { createLogger } from "./logger.js";
 import { nameSchema } from "./rpc/validation.js";
@@ -37,7 +39,15 @@ async function main(): Promise<number> {
   const now = new Date();
   const { store } = await openStore(config, logger, now);
   try {
-    const issued = await issueAdminKey(store, loadPepper(config.API_KEY_PEPPER, config.DATA_DIR), company.data, name.data, now, config.INACTIVE_RETENTION_DAYS * 86_400_000);
+    const context = {
+      store,
+      pepper: loadPepper(config.API_KEY_PEPPER, config.DATA_DIR),
+      retentionMs: config.INACTIVE_RETENTION_DAYS * 86_400_000,
+      catalogue: new ScopeCatalogue(config.SCOPE_DEFINITIONS),
+      auditLog: new AuditLog(config.AUDIT_RETENTION_DAYS * 86_400_000),
+      via: "npm run bootstrap",
+    };
+    const issued = await issueAdminKey(context, company.data, name.data, now);
     await store.markBootstrapped({ companyId: company.data, keyId: issued.record.id, createTime: now }); // a later first start must not add another
     process.stdout.write(
       `Admin key for company "${company.data}" (${issued.record.id}, scopes ${issued.record.scopes.join(" ")}).\n` +

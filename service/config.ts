@@ -2,7 +2,9 @@
  * Service configuration, read from the environment once at start-up and validated with zod.
  * Every bad value is reported with the variable's name and what is expected; the service then exits.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { scopeDefinitionsSchema, type ScopeDefinition } from "./keys/scope-catalogue.js";
 
 const intFrom = (name: string, min: number, max: number, fallback: number) =>
   z.coerce
@@ -72,6 +74,14 @@ export const configSchema = z
      */
     LAST_USED_FLUSH_BATCH_SIZE: optionalIntFrom("LAST_USED_FLUSH_BATCH_SIZE", 1, 100_000),
     INACTIVE_RETENTION_DAYS: intFrom("INACTIVE_RETENTION_DAYS", 1, 3650, 30),
+    /** How long audit events are kept (after their key is purged too). */
+    AUDIT_RETENTION_DAYS: intFrom("AUDIT_RETENTION_DAYS", 1, 3650, 400),
+    /** How often expiries are written to the audit log (and, on MongoDB, interrupted writes are completed). */
+    AUDIT_INTERVAL_MS: intFrom("AUDIT_INTERVAL_MS", 1_000, 86_400_000, 30_000),
+    /** The platform's scopes, as JSON: `{"properties:read": "Read property listings", ...}`. */
+    SCOPES: optionalText,
+    /** A JSON file of the same shape as SCOPES (one or the other). */
+    SCOPES_FILE: optionalText,
     PURGE_INTERVAL_MS: intFrom("PURGE_INTERVAL_MS", 1_000, 86_400_000, 60_000),
     MAX_MESSAGE_BYTES: intFrom("MAX_MESSAGE_BYTES", 1_024, 16 * 1024 * 1024, 64 * 1024),
     SHUTDOWN_TIMEOUT_MS: intFrom("SHUTDOWN_TIMEOUT_MS", 0, 300_000, 10_000),
@@ -96,6 +106,9 @@ export const configSchema = z
     if (env.METRICS_HOST !== undefined && env.METRICS_PORT === undefined) {
       ctx.addIssue({ code: "custom", path: ["METRICS_HOST"], message: "METRICS_HOST needs METRICS_PORT (without it /metrics is served on HOST:PORT)" });
     }
+    if (env.SCOPES !== undefined && env.SCOPES_FILE !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["SCOPES"], message: "set SCOPES or SCOPES_FILE, not both" });
+    }
     if (env.MONGODB_URI !== undefined && env.API_KEY_PEPPER === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -104,7 +117,43 @@ export const configSchema = z
           "API_KEY_PEPPER is required with MONGODB_URI: every instance on one database must hash keys with the same pepper",
       });
     }
-  });
+  })
+  .transform((env, ctx) => ({ ...env, SCOPE_DEFINITIONS: scopeDefinitionsOf(env.SCOPES, env.SCOPES_FILE, ctx) }));
+
+/**
+ * The configured scopes from SCOPES (JSON text) or SCOPES_FILE (a JSON file), each problem an issue
+ * naming the variable (and the file, the scope) so that the start-up message says what to fix.
+ */
+function scopeDefinitionsOf(text: string | undefined, file: string | undefined, ctx: z.RefinementCtx): ScopeDefinition[] {
+  const variable = file !== undefined ? "SCOPES_FILE" : "SCOPES";
+  let json = text;
+  if (file !== undefined) {
+    try {
+      json = readFileSync(file, "utf8");
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `SCOPES_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+      return [];
+    }
+  }
+  if (json === undefined) return [];
+  const where = file !== undefined ? `SCOPES_FILE (${file})` : "SCOPES";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `${where} is not valid JSON: ${(error as Error).message}` });
+    return [];
+  }
+  const result = scopeDefinitionsSchema.safeParse(parsed);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const scope = issue.path.length > 0 ? ` "${String(issue.path[0])}"` : "";
+    // A bad scope name: the key's own message says what a name must look like.
+    const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    ctx.addIssue({ code: "custom", path: [variable], message: `${where}${scope}: ${message}` });
+  }
+  return [];
+}
 
 /** The validated configuration. */
 export type Config = z.infer<typeof configSchema>;

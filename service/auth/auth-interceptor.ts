@@ -5,6 +5,7 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
 import { SCOPES, type Scope } from "../keys/scopes.js";
 import type { Verifier } from "../verify/verifier.js";
 import { callerKey } from "./caller-context.js";
@@ -14,6 +15,11 @@ const REQUIRED_SCOPE: Readonly<Record<string, Scope>> = {
   [ApiKeyService.method.list.name]: SCOPES.read,
   [ApiKeyService.method.generate.name]: SCOPES.write,
   [ApiKeyService.method.revoke.name]: SCOPES.write,
+  [ApiKeyService.method.listScopes.name]: SCOPES.read,
+  [ApiKeyService.method.roll.name]: SCOPES.write,
+  [ApiKeyService.method.update.name]: SCOPES.write,
+  [ApiKeyService.method.batchRevoke.name]: SCOPES.write,
+  [ApiKeyService.method.listAuditEvents.name]: SCOPES.read,
 };
 
 const WHY_REFUSED = {
@@ -23,8 +29,11 @@ const WHY_REFUSED = {
   expired: "the bearer key has expired; ask an administrator for a new key",
 } as const;
 
-/** Creates the interceptor; `now` is the service clock. */
-export function createAuthInterceptor(verifier: Verifier, now: () => Date): Interceptor {
+/**
+ * Creates the interceptor; `now` is the service clock. The caller's scopes are those of its key that
+ * are still in the catalogue (a scope removed from it is no longer honoured).
+ */
+export function createAuthInterceptor(verifier: Verifier, now: () => Date, catalogue: ScopeCatalogue): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== ApiKeyService.typeName) return next(req);
     const scope = REQUIRED_SCOPE[req.method.name];
@@ -40,7 +49,8 @@ export function createAuthInterceptor(verifier: Verifier, now: () => Date): Inte
     }
     const result = await verifier.verify(match[1]!, now());
     if (result.code !== "valid") throw new ConnectError(WHY_REFUSED[result.code], Code.Unauthenticated);
-    if (!result.record.scopes.includes(scope)) {
+    const scopes = catalogue.effective(result.record.scopes);
+    if (!scopes.includes(scope)) {
       throw new ConnectError(
         `the key ${result.record.id} lacks the scope "${scope}", which ${req.method.name} needs`,
         Code.PermissionDenied,
@@ -49,7 +59,7 @@ export function createAuthInterceptor(verifier: Verifier, now: () => Date): Inte
     req.contextValues.set(callerKey, {
       keyId: result.record.id,
       companyId: result.record.company_id,
-      scopes: result.record.scopes,
+      scopes,
     });
     return next(req);
   };

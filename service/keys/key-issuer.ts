@@ -2,7 +2,7 @@
  * Creating a key: generate the secret, derive its identifier, store only the hash, return the secret once.
  * Shared by the Generate RPC and the bootstrap of the first admin key.
  */
-import { DuplicateKeyIdError, type KeyRecord, type KeyStore } from "../store/key-store.js";
+import { DuplicateKeyIdError, type AuditEventRecord, type KeyRecord, type KeyStore } from "../store/key-store.js";
 import { purgeTimeOf } from "./key-state.js";
 import { generateKey, keyIdOf } from "../../proto/keys/key-format.js";
 import { hashKey } from "./key-hash.js";
@@ -15,6 +15,8 @@ export interface NewKey {
   readonly expireTime: Date | null;
   /** The Key Identifier of the key that asked for this one; null for bootstrap keys. */
   readonly createdBy: string | null;
+  /** The key this one replaces (Roll); unset otherwise. */
+  readonly rolledFrom?: string;
 }
 
 /** A stored key and its secret, which exists nowhere else once this is returned. */
@@ -44,27 +46,42 @@ export function newKeyRecord(pepper: string, request: NewKey, now: Date, retenti
     revoke_time: null,
     purge_time: null,
     created_by: request.createdBy,
+    rolled_from: request.rolledFrom ?? null,
+    rolled_to: null,
   };
   record.purge_time = purgeTimeOf(record, retentionMs);
   return { record, secret };
 }
 
-/** Stores a new key in one insert (nothing half-written on failure) and returns it with its secret. */
-export async function issueKey(
+/**
+ * Runs `attempt` with fresh keys until one's identifier is free. Identifiers are 48 bits of a hash: a
+ * collision is rare but possible, and a fresh key resolves it.
+ */
+export async function withFreshKey<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyIdError) || tries >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * Stores a new key with its generate event (`eventOf`) in one atomic write (nothing half-written on
+ * failure) and returns it with its secret.
+ */
+export function issueKey(
   store: KeyStore,
   pepper: string,
   request: NewKey,
   now: Date,
   retentionMs: number,
+  eventOf: (record: KeyRecord) => AuditEventRecord,
 ): Promise<IssuedKey> {
-  for (let attempt = 1; ; attempt++) {
+  return withFreshKey(async () => {
     const issued = newKeyRecord(pepper, request, now, retentionMs);
-    try {
-      await store.insert(issued.record);
-      return issued;
-    } catch (error) {
-      // Identifiers are 48 bits of a hash: a collision is rare but possible; a fresh key resolves it.
-      if (!(error instanceof DuplicateKeyIdError) || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
+    await store.insert(issued.record, eventOf(issued.record));
+    return issued;
+  });
 }

@@ -6,6 +6,7 @@
  */
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { z } from "zod";
+import type { AuditCursor, AuditFilter } from "../store/key-store.js";
 import { DATE_FIELDS, type CursorValue, type KeyFilter, type ListSegment, type SortColumn } from "../store/list-plan.js";
 
 // Version 2 added the first page's time (`t`); version 3 came with the SQLite engine (cursor fields named
@@ -62,6 +63,8 @@ function queryFingerprint({ filter, sortBy, descending }: ListShape): string {
     lu: [filter.lastUsedTime?.start?.getTime(), filter.lastUsedTime?.end?.getTime()],
     et: [filter.expireTime?.start?.getTime(), filter.expireTime?.end?.getTime()],
     s: filter.status ?? "",
+    // Absent (not "") when unset, so tokens of listings without this filter stay as they were.
+    ...(filter.createdBy !== undefined ? { b: filter.createdBy } : {}),
     o: sortBy,
     d: sortBy === "default" ? false : descending,
   };
@@ -80,7 +83,20 @@ function parsePayload(payload: string): z.infer<typeof payloadSchema> {
   return parsed.data;
 }
 
-/** Signs and verifies the page tokens of one deployment. */
+/** A fingerprint of an audit query: the company and the filters (a key list's token never matches it). */
+function auditFingerprint(filter: Omit<AuditFilter, "now">): string {
+  const shape = {
+    kind: "audit",
+    c: filter.companyId,
+    k: filter.keyId ?? null,
+    a: filter.actorKeyId ?? null,
+    x: filter.action ?? null,
+    t: [filter.time?.start?.getTime(), filter.time?.end?.getTime()],
+  };
+  return createHash("sha256").update(JSON.stringify(shape)).digest("base64url").slice(0, 16);
+}
+
+/** Signs and verifies the page tokens of one deployment (key lists and the audit log). */
 export class PageTokens {
   /** A KeyObject, made once: an HMAC keyed with a Buffer prepares the key again on every call (~6× slower). */
   readonly #secret: KeyObject;
@@ -93,19 +109,13 @@ export class PageTokens {
     return createHmac("sha256", this.#secret).update(payload).digest().subarray(0, 16);
   }
 
-  /** Encodes where a page ended, bound to the query that produced it. */
-  encode(query: ListShape, cursor: ListCursor): string {
-    const values = cursor.values.map((value) => (value instanceof Date ? value.getTime() : value));
-    const payload = JSON.stringify({ v: VERSION, q: queryFingerprint(query), s: cursor.segment, k: values, t: cursor.asOf.getTime() });
-    const body = Buffer.from(payload, "utf8");
-    return Buffer.concat([this.#sign(payload), body]).toString("base64url");
+  #seal(payload: z.infer<typeof payloadSchema>): string {
+    const text = JSON.stringify(payload);
+    return Buffer.concat([this.#sign(text), Buffer.from(text, "utf8")]).toString("base64url");
   }
 
-  /**
-   * Decodes a token for this query and the segments of its plan.
-   * @throws PageTokenError when the token is malformed, forged, or belongs to another query or company.
-   */
-  decode(token: string, query: ListShape, segments: readonly ListSegment[]): ListCursor {
+  /** The payload of a token signed here for the query with this fingerprint. @throws PageTokenError */
+  #open(token: string, fingerprint: string): z.infer<typeof payloadSchema> {
     const raw = Buffer.from(token, "base64url");
     if (raw.length <= 16 || raw.toString("base64url") !== token) throw new PageTokenError("is not a page token of this service");
     const signature = raw.subarray(0, 16);
@@ -113,9 +123,38 @@ export class PageTokens {
     if (!timingSafeEqual(signature, this.#sign(payload))) throw new PageTokenError("is not a page token of this service");
     const parsed = parsePayload(payload);
     if (parsed.v !== VERSION) throw new PageTokenError("comes from an older version of the service; start from the first page");
-    if (parsed.q !== queryFingerprint(query)) {
+    if (parsed.q !== fingerprint) {
       throw new PageTokenError("belongs to a different query: keep the same filters and sort while paging");
     }
+    return parsed;
+  }
+
+  /** Encodes where a page ended, bound to the query that produced it. */
+  encode(query: ListShape, cursor: ListCursor): string {
+    const values = cursor.values.map((value) => (value instanceof Date ? value.getTime() : value));
+    return this.#seal({ v: VERSION, q: queryFingerprint(query), s: cursor.segment, k: values, t: cursor.asOf.getTime() });
+  }
+
+  /** Encodes where an audit page ended, bound to the company and filters. */
+  encodeAudit(filter: Omit<AuditFilter, "now">, cursor: AuditCursor): string {
+    return this.#seal({ v: VERSION, q: auditFingerprint(filter), s: 0, k: [cursor.time.getTime(), cursor.id] });
+  }
+
+  /** Decodes an audit page token for these filters. @throws PageTokenError */
+  decodeAudit(token: string, filter: Omit<AuditFilter, "now">): AuditCursor {
+    const parsed = this.#open(token, auditFingerprint(filter));
+    const [time, id] = parsed.k;
+    const date = dateFrom(time);
+    if (date === null || typeof id !== "string" || parsed.k.length !== 2) throw new PageTokenError("does not fit this query");
+    return { time: date, id };
+  }
+
+  /**
+   * Decodes a token for this query and the segments of its plan.
+   * @throws PageTokenError when the token is malformed, forged, or belongs to another query or company.
+   */
+  decode(token: string, query: ListShape, segments: readonly ListSegment[]): ListCursor {
+    const parsed = this.#open(token, queryFingerprint(query));
     const segment = segments[parsed.s];
     if (!segment || parsed.k.length !== segment.sort.length) throw new PageTokenError("does not fit this query");
     const values = segment.sort.map(([field], index) => {

@@ -4,11 +4,21 @@
  */
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { ApiKeyService, BatchRevokeOutcome, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { callerKey, type Caller } from "../auth/caller-context.js";
+import { requestOriginKey } from "../auth/request-origin.js";
+import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
 import type { KeysService } from "../keys/keys-service.js";
-import { toApiKey } from "./api-key-message.js";
-import { parseGenerateRequest, parseListRequest, parseRevokeRequest } from "./validation.js";
+import { toApiKey, toAuditEvent } from "./api-key-message.js";
+import {
+  parseBatchRevokeRequest,
+  parseGenerateRequest,
+  parseListAuditEventsRequest,
+  parseListRequest,
+  parseRevokeRequest,
+  parseRollRequest,
+  parseUpdateRequest,
+} from "./validation.js";
 
 const VERIFY_CODES = {
   valid: VerifyCode.VALID,
@@ -16,6 +26,12 @@ const VERIFY_CODES = {
   not_found: VerifyCode.NOT_FOUND,
   revoked: VerifyCode.REVOKED,
   expired: VerifyCode.EXPIRED,
+} as const;
+
+const BATCH_REVOKE_OUTCOMES = {
+  revoked: BatchRevokeOutcome.REVOKED,
+  already_revoked: BatchRevokeOutcome.ALREADY_REVOKED,
+  not_found: BatchRevokeOutcome.NOT_FOUND,
 } as const;
 
 function callerOf(ctx: HandlerContext): Caller {
@@ -26,7 +42,7 @@ function callerOf(ctx: HandlerContext): Caller {
 }
 
 /** Registers ApiKeyService on a Connect router. */
-export function registerApiKeyService(router: ConnectRouter, keys: KeysService): void {
+export function registerApiKeyService(router: ConnectRouter, keys: KeysService, catalogue: ScopeCatalogue): void {
   router.service(ApiKeyService, {
     async list(req, ctx) {
       const page = await keys.list(callerOf(ctx), parseListRequest(req));
@@ -39,13 +55,43 @@ export function registerApiKeyService(router: ConnectRouter, keys: KeysService):
 
     async generate(req, ctx) {
       const caller = callerOf(ctx);
-      const { issued, at } = await keys.generate(caller, parseGenerateRequest(req, caller.scopes, keys.now()));
+      const { issued, at } = await keys.generate(caller, ctx.values.get(requestOriginKey), parseGenerateRequest(req, caller.scopes, keys.now(), catalogue));
       return { apiKey: toApiKey(issued.record, at), secret: issued.secret };
     },
 
     async revoke(req, ctx) {
-      const { record, at } = await keys.revoke(callerOf(ctx), parseRevokeRequest(req).id);
+      const { record, at } = await keys.revoke(callerOf(ctx), ctx.values.get(requestOriginKey), parseRevokeRequest(req).id);
       return { apiKey: toApiKey(record, at) };
+    },
+
+    listScopes(_req, ctx) {
+      return { scopes: keys.listScopes(callerOf(ctx)) };
+    },
+
+    async roll(req, ctx) {
+      const { issued, rolled, at } = await keys.roll(callerOf(ctx), ctx.values.get(requestOriginKey), parseRollRequest(req));
+      return { apiKey: toApiKey(issued.record, at), secret: issued.secret, rolledApiKey: toApiKey(rolled, at) };
+    },
+
+    async update(req, ctx) {
+      const { record, at } = await keys.update(callerOf(ctx), ctx.values.get(requestOriginKey), parseUpdateRequest(req, keys.now()));
+      return { apiKey: toApiKey(record, at) };
+    },
+
+    async batchRevoke(req, ctx) {
+      const { items, at } = await keys.batchRevoke(callerOf(ctx), ctx.values.get(requestOriginKey), parseBatchRevokeRequest(req).ids);
+      return {
+        results: items.map((item) => ({
+          id: item.id,
+          outcome: BATCH_REVOKE_OUTCOMES[item.outcome],
+          apiKey: item.record ? toApiKey(item.record, at) : undefined,
+        })),
+      };
+    },
+
+    async listAuditEvents(req, ctx) {
+      const page = await keys.listAuditEvents(callerOf(ctx), parseListAuditEventsRequest(req));
+      return { auditEvents: page.events.map(toAuditEvent), nextPageToken: page.nextPageToken };
     },
 
     async verify(req) {

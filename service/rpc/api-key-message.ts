@@ -1,9 +1,18 @@
-/** Maps a stored record to the public ApiKey message: never the secret, never its hash. */
+/** Maps stored records to the public messages: ApiKey (never the secret, never its hash) and AuditEvent. */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ApiKeySchema, InactiveReason, Status, type ApiKey } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import {
+  ApiKeySchema,
+  AuditAction,
+  AuditEventSchema,
+  InactiveReason,
+  Status,
+  type ApiKey,
+  type AuditEvent,
+} from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { BOOTSTRAP_ACTOR } from "../keys/audit-log.js";
 import { keyStateAt, MAX_TIMESTAMP_MS } from "../keys/key-state.js";
-import type { KeyRecord } from "../store/key-store.js";
+import type { AuditEventRecord, KeyRecord } from "../store/key-store.js";
 
 // A stored time beyond the Timestamp range (data written before purge times were capped) is shown as
 // the range's end: one such key must not make every JSON answer that lists it fail to encode.
@@ -23,6 +32,9 @@ export function toApiKey(record: KeyRecord, now: Date): ApiKey {
     expireTime: optionalTime(record.expire_time),
     revokeTime: optionalTime(record.revoke_time),
     purgeTime: optionalTime(record.purge_time),
+    createdBy: record.created_by ?? BOOTSTRAP_ACTOR,
+    rolledFrom: record.rolled_from ?? "",
+    rolledTo: record.rolled_to ?? "",
     status: state === "active" ? Status.ACTIVE : Status.INACTIVE,
     inactiveReason:
       state === "revoked"
@@ -30,5 +42,28 @@ export function toApiKey(record: KeyRecord, now: Date): ApiKey {
         : state === "expired"
           ? InactiveReason.EXPIRED
           : InactiveReason.UNSPECIFIED,
+  });
+}
+
+const AUDIT_ACTIONS = {
+  generate: AuditAction.GENERATE,
+  roll: AuditAction.ROLL,
+  update: AuditAction.UPDATE,
+  revoke: AuditAction.REVOKE,
+  expire: AuditAction.EXPIRE,
+} as const;
+
+/** The public view of an audit event. */
+export function toAuditEvent(event: AuditEventRecord): AuditEvent {
+  return create(AuditEventSchema, {
+    id: event.id,
+    time: toTimestamp(event.time),
+    action: AUDIT_ACTIONS[event.action],
+    keyId: event.key_id,
+    actorKeyId: event.actor_key_id,
+    clientAddress: event.client_address,
+    userAgent: event.user_agent,
+    changes: event.changes.map((change) => ({ ...change })),
+    companyId: event.company_id,
   });
 }

@@ -3,7 +3,7 @@
  * Nothing here ever includes a key: messages name fields and identifiers only.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { InvalidRequestError, KeyNotFoundError } from "../keys/keys-service.js";
+import { ConcurrentChangeError, InvalidRequestError, KeyNotFoundError, KeyStateError, ScopeNotHeldError } from "../keys/keys-service.js";
 import { StoreUnavailableError, StoreUnusableError } from "../store/key-store.js";
 
 /** INVALID_ARGUMENT naming the field and why, e.g. `name: is required`. */
@@ -24,6 +24,9 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof InvalidRequestError) return invalidArgument(error.field, error.why);
   if (error instanceof KeyNotFoundError) return new ConnectError(error.message, Code.NotFound);
+  if (error instanceof KeyStateError) return new ConnectError(error.message, Code.FailedPrecondition);
+  if (error instanceof ScopeNotHeldError) return new ConnectError(error.message, Code.PermissionDenied);
+  if (error instanceof ConcurrentChangeError) return new ConnectError(error.message, Code.Aborted);
   if (isDatabaseUnavailable(error)) return new ConnectError(DATABASE_UNAVAILABLE, Code.Unavailable, undefined, undefined, error);
   return new ConnectError("internal error; it has been logged", Code.Internal, undefined, undefined, error);
 }

@@ -2,13 +2,30 @@
  * Request validation at the edge, with zod. Each rejection is INVALID_ARGUMENT naming the field (as
  * spelled in the .proto) and why; validation happens before any write, so a rejected call changes nothing.
  */
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { z } from "zod";
-import type { GenerateRequest, ListRequest, RevokeRequest, TimeRange as TimeRangeMessage } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { SortField, Status } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import type {
+  BatchRevokeRequest,
+  GenerateRequest,
+  ListAuditEventsRequest,
+  ListRequest,
+  RevokeRequest,
+  RollRequest,
+  TimeRange as TimeRangeMessage,
+  UpdateRequest,
+} from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { AuditAction, SortField, Status } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { KEY_ID_SHAPE, KEY_PREFIX } from "../../proto/keys/key-format.js";
-import { ALL_SCOPES, isScope } from "../keys/scopes.js";
-import type { GenerateKeyRequest, ListKeysRequest } from "../keys/keys-service.js";
+import { BOOTSTRAP_ACTOR } from "../keys/audit-log.js";
+import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
+import type {
+  GenerateKeyRequest,
+  ListAuditEventsRequest as AuditQuery,
+  ListKeysRequest,
+  RollKeyRequest,
+  UpdateKeyRequest,
+} from "../keys/keys-service.js";
+import type { AuditAction as StoredAuditAction } from "../store/key-store.js";
 import type { SortColumn, TimeRange } from "../store/list-plan.js";
 import { invalidArgument } from "./errors.js";
 
@@ -124,7 +141,29 @@ const statusFilter = z.number().transform((status, ctx) => {
 });
 
 /** Text that may be repeated in an error message: shaped like a scope name, and never like a key. */
-const SHOWABLE_SCOPE = /^[a-z][a-z0-9_:-]{0,31}$/;
+const SHOWABLE_SCOPE = /^[a-z][a-z0-9_.:-]{0,63}$/;
+
+const KEY_ID_MESSAGE = "must be a Key Identifier like key_0123456789ab";
+
+/** A Key Identifier, accepted in any case and with surrounding spaces. */
+const keyIdSchema = z
+  .string()
+  .max(64, KEY_ID_MESSAGE)
+  .transform((id) => id.trim().toLowerCase())
+  .pipe(z.string().min(1, "is required").regex(KEY_ID_SHAPE, KEY_ID_MESSAGE));
+
+/** An optional Key Identifier filter (empty = any), or "bootstrap" when `bootstrap` is allowed. */
+const keyIdFilter = (bootstrap: boolean) =>
+  z
+    .string()
+    .max(64, KEY_ID_MESSAGE)
+    .transform((id) => id.trim().toLowerCase())
+    .pipe(
+      z
+        .string()
+        .refine((id) => id === "" || KEY_ID_SHAPE.test(id) || (bootstrap && id === BOOTSTRAP_ACTOR), bootstrap ? `${KEY_ID_MESSAGE}, or "bootstrap"` : KEY_ID_MESSAGE)
+        .transform((id) => (id === "" ? undefined : id)),
+    );
 
 const SORT_COLUMNS: Readonly<Record<SortField, SortColumn>> = {
   [SortField.UNSPECIFIED]: "default",
@@ -134,6 +173,14 @@ const SORT_COLUMNS: Readonly<Record<SortField, SortColumn>> = {
   [SortField.EXPIRE_TIME]: "expire_time",
   [SortField.STATUS]: "status",
 };
+
+const pageSize = z
+  .number()
+  .int()
+  .min(0, `must be between 0 and ${PAGE_SIZE_MAX} (0 means ${PAGE_SIZE_DEFAULT})`)
+  .max(PAGE_SIZE_MAX, `must be between 0 and ${PAGE_SIZE_MAX} (0 means ${PAGE_SIZE_DEFAULT})`)
+  .transform((size) => (size === 0 ? PAGE_SIZE_DEFAULT : size));
+const pageToken = z.string().max(PAGE_TOKEN_MAX_LENGTH, "is not a page token of this service");
 
 const listSchema = z.object({
   id_contains: searchText,
@@ -147,13 +194,9 @@ const listSchema = z.object({
     .refine((value) => value in SORT_COLUMNS, "must be one of the SORT_FIELD_* values")
     .transform((value) => SORT_COLUMNS[value as SortField]),
   descending: z.boolean(),
-  page_size: z
-    .number()
-    .int()
-    .min(0, `must be between 0 and ${PAGE_SIZE_MAX} (0 means ${PAGE_SIZE_DEFAULT})`)
-    .max(PAGE_SIZE_MAX, `must be between 0 and ${PAGE_SIZE_MAX} (0 means ${PAGE_SIZE_DEFAULT})`)
-    .transform((size) => (size === 0 ? PAGE_SIZE_DEFAULT : size)),
-  page_token: z.string().max(PAGE_TOKEN_MAX_LENGTH, "is not a page token of this service"),
+  page_size: pageSize,
+  page_token: pageToken,
+  created_by: keyIdFilter(true),
 });
 
 
@@ -185,6 +228,7 @@ export function parseListRequest(req: ListRequest): ListKeysRequest {
     descending: req.descending,
     page_size: req.pageSize,
     page_token: req.pageToken,
+    created_by: req.createdBy,
   });
   return {
     idContains: valid.id_contains,
@@ -197,35 +241,40 @@ export function parseListRequest(req: ListRequest): ListKeysRequest {
     descending: valid.descending,
     pageSize: valid.page_size,
     pageToken: valid.page_token,
+    // "bootstrap" selects the keys stored without a creator.
+    createdBy: valid.created_by === BOOTSTRAP_ACTOR ? null : valid.created_by,
   };
 }
 
-/** Validates a GenerateRequest against the caller's scopes and the current time. */
-export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonly string[], now: Date): GenerateKeyRequest {
+/** An expiry that must be in the future (now is named, so the caller sees the clock it was judged by). */
+const futureTime = (now: Date) =>
+  timestamp.optional().refine((time) => time === undefined || time.getTime() > now.getTime(), {
+    message: `must be in the future (now is ${now.toISOString()}); leave it unset for a key that never expires`,
+  });
+
+/** Validates a GenerateRequest against the scope catalogue, the caller's scopes and the current time. */
+export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonly string[], now: Date, catalogue: ScopeCatalogue): GenerateKeyRequest {
+  const known = catalogue.names;
   const schema = z.object({
     name: nameSchema,
-    expire_time: timestamp
-      .optional()
-      .refine((time) => time === undefined || time.getTime() > now.getTime(), {
-        message: `must be in the future (now is ${now.toISOString()}); leave it unset for a key that never expires`,
-      }),
+    expire_time: futureTime(now),
     scopes: z
       .array(
         z.string().superRefine((scope, ctx) => {
-          if (!isScope(scope)) {
+          if (!catalogue.has(scope)) {
             // Only scope-shaped text is repeated back: a key pasted here must not reappear in the error.
             const shown = SHOWABLE_SCOPE.test(scope) && !LOOKS_LIKE_A_KEY.test(scope) ? ` "${scope}"` : "";
-            ctx.addIssue({ code: "custom", message: `unknown scope${shown}; known scopes: ${ALL_SCOPES.join(", ")}` });
+            ctx.addIssue({ code: "custom", message: `unknown scope${shown}; known scopes (ListScopes): ${known.join(", ")}` });
           } else if (!callerScopes.includes(scope)) {
             ctx.addIssue({ code: "custom", message: `"${scope}" is not held by your key; a key can only grant scopes it has` });
           }
         }),
       )
-      .max(ALL_SCOPES.length, `lists more scopes than exist (${ALL_SCOPES.join(", ")})`)
+      .max(known.length, `lists more scopes than the catalogue has (${known.length})`)
       .superRefine((scopes, ctx) => {
         scopes.forEach((scope, index) => {
           const first = scopes.indexOf(scope);
-          if (first !== index && isScope(scope)) {
+          if (first !== index && catalogue.has(scope)) {
             ctx.addIssue({ code: "custom", path: [index], message: `"${scope}" is listed more than once (also scopes[${first}])` });
           }
         });
@@ -238,12 +287,142 @@ export function parseGenerateRequest(req: GenerateRequest, callerScopes: readonl
 
 /** Validates a RevokeRequest; identifiers are accepted in any case and with surrounding spaces. */
 export function parseRevokeRequest(req: RevokeRequest): { id: string } {
-  const schema = z.object({
-    id: z
-      .string()
-      .max(64, "must be a Key Identifier like key_0123456789ab")
-      .transform((id) => id.trim().toLowerCase())
-      .pipe(z.string().min(1, "is required").regex(KEY_ID_SHAPE, "must be a Key Identifier like key_0123456789ab")),
+  return parse(z.object({ id: keyIdSchema }), { id: req.id });
+}
+
+/** The longest overlap of a Roll. */
+export const ROLL_OVERLAP_MAX_MS = 30 * 86_400_000;
+
+/** A Duration of 0 to 30 days, in milliseconds (sub-millisecond parts are dropped). Unset means 0. */
+const overlapSchema = z
+  .custom<Duration>()
+  .optional()
+  .transform((duration, ctx) => {
+    if (!duration) return 0;
+    const nanosOk = duration.nanos > -1_000_000_000 && duration.nanos < 1_000_000_000;
+    const ms = Number(duration.seconds) * 1000 + Math.trunc(duration.nanos / 1_000_000);
+    if (!nanosOk || duration.seconds < 0n || duration.nanos < 0 || ms < 0) {
+      ctx.addIssue({ code: "custom", message: "must not be negative (0 stops the old key at once)" });
+      return z.NEVER;
+    }
+    if (ms > ROLL_OVERLAP_MAX_MS) {
+      ctx.addIssue({ code: "custom", message: `must be at most 30 days (${ROLL_OVERLAP_MAX_MS / 1000}s)` });
+      return z.NEVER;
+    }
+    return ms;
   });
-  return parse(schema, { id: req.id });
+
+/** Validates a RollRequest. */
+export function parseRollRequest(req: RollRequest): RollKeyRequest {
+  const valid = parse(z.object({ id: keyIdSchema, overlap: overlapSchema }), { id: req.id, overlap: req.overlap });
+  return { id: valid.id, overlapMs: valid.overlap };
+}
+
+/** The fields Update can change, as update_mask paths. */
+export const UPDATABLE_FIELDS = ["name", "expire_time"] as const;
+
+const updateMaskSchema = z
+  .custom<FieldMask | undefined>()
+  .transform((mask) => mask?.paths ?? [])
+  .pipe(
+    z
+      .array(
+        z.string().superRefine((path, ctx) => {
+          if ((UPDATABLE_FIELDS as readonly string[]).includes(path)) return;
+          const shown = SHOWABLE_SCOPE.test(path) ? `"${path}"` : "this path";
+          const why = ["id", "scopes", "create_time", "last_used_time", "status", "inactive_reason", "revoke_time", "company_id", "purge_time", "created_by", "rolled_from", "rolled_to"].includes(path)
+            ? `${shown} cannot be changed`
+            : `${shown} is not a field of ApiKey`;
+          ctx.addIssue({ code: "custom", message: `${why}; updatable: ${UPDATABLE_FIELDS.join(", ")}` });
+        }),
+      )
+      .min(1, `must name at least one field to change: ${UPDATABLE_FIELDS.join(", ")}`)
+      .superRefine((paths, ctx) => {
+        paths.forEach((path, index) => {
+          const first = paths.indexOf(path);
+          if (first !== index) ctx.addIssue({ code: "custom", path: [index], message: `"${path}" is listed more than once (also paths[${first}])` });
+        });
+      }),
+  );
+
+/** Validates an UpdateRequest (AIP-134): only the fields named in update_mask are read. */
+export function parseUpdateRequest(req: UpdateRequest, now: Date): UpdateKeyRequest {
+  const paths = parse(z.object({ "update_mask.paths": updateMaskSchema }), { "update_mask.paths": req.updateMask }) ["update_mask.paths"];
+  const key = req.apiKey;
+  const schema = z.object({
+    id: keyIdSchema,
+    ...(paths.includes("name") ? { name: nameSchema } : {}),
+    ...(paths.includes("expire_time") ? { expire_time: futureTime(now) } : {}),
+  });
+  const valid = parse(z.object({ api_key: schema }), { api_key: { id: key?.id ?? "", name: key?.name ?? "", expire_time: key?.expireTime } }).api_key as {
+    id: string;
+    name?: string;
+    expire_time?: Date;
+  };
+  return {
+    id: valid.id,
+    ...(paths.includes("name") ? { name: valid.name } : {}),
+    // In the mask but unset: the key never expires.
+    ...(paths.includes("expire_time") ? { expireTime: valid.expire_time ?? null } : {}),
+  };
+}
+
+/** Most keys one BatchRevoke may name. */
+export const BATCH_REVOKE_MAX = 100;
+
+/** Validates a BatchRevokeRequest: 1 to 100 distinct Key Identifiers (after normalising their case). */
+export function parseBatchRevokeRequest(req: BatchRevokeRequest): { ids: string[] } {
+  const schema = z.object({
+    ids: z
+      .array(keyIdSchema)
+      .min(1, `must list 1 to ${BATCH_REVOKE_MAX} Key Identifiers`)
+      .max(BATCH_REVOKE_MAX, `must list 1 to ${BATCH_REVOKE_MAX} Key Identifiers (split larger sets into several calls)`)
+      .superRefine((ids, ctx) => {
+        ids.forEach((id, index) => {
+          const first = ids.indexOf(id);
+          if (first !== index) ctx.addIssue({ code: "custom", path: [index], message: `${id} is listed more than once (also ids[${first}])` });
+        });
+      }),
+  });
+  return parse(schema, { ids: req.ids });
+}
+
+const AUDIT_ACTIONS: Readonly<Record<AuditAction, StoredAuditAction | undefined>> = {
+  [AuditAction.UNSPECIFIED]: undefined,
+  [AuditAction.GENERATE]: "generate",
+  [AuditAction.ROLL]: "roll",
+  [AuditAction.UPDATE]: "update",
+  [AuditAction.REVOKE]: "revoke",
+  [AuditAction.EXPIRE]: "expire",
+};
+
+/** Validates a ListAuditEventsRequest; the page token is still encoded (the keys service decodes it). */
+export function parseListAuditEventsRequest(req: ListAuditEventsRequest): AuditQuery {
+  const schema = z.object({
+    key_id: keyIdFilter(false),
+    actor_key_id: keyIdFilter(true),
+    action: z
+      .number()
+      .refine((value) => value in AUDIT_ACTIONS, "must be one of the AUDIT_ACTION_* values")
+      .transform((value) => AUDIT_ACTIONS[value as AuditAction]),
+    time: timeRange,
+    page_size: pageSize,
+    page_token: pageToken,
+  });
+  const valid = parse(schema, {
+    key_id: req.keyId,
+    actor_key_id: req.actorKeyId,
+    action: req.action,
+    time: req.time,
+    page_size: req.pageSize,
+    page_token: req.pageToken,
+  });
+  return {
+    keyId: valid.key_id,
+    actorKeyId: valid.actor_key_id,
+    action: valid.action,
+    time: valid.time?.start || valid.time?.end ? valid.time : undefined,
+    pageSize: valid.page_size,
+    pageToken: valid.page_token,
+  };
 }

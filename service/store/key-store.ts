@@ -4,7 +4,7 @@
  * (test/store) holds both to it. No SQL, collection, index or driver type crosses this line: engines
  * translate their drivers' errors into the errors below.
  */
-import type { KeyFilter, ListSegment, CursorValue } from "./list-plan.js";
+import type { KeyFilter, ListSegment, CursorValue, TimeRange } from "./list-plan.js";
 
 /** One API key as stored. Never holds the key itself; `secret_hash` is its keyed hash. */
 export interface KeyRecord {
@@ -23,14 +23,110 @@ export interface KeyRecord {
   revoke_time: Date | null;
   /** When the key disappears from the list; set once it is known to become inactive. */
   purge_time: Date | null;
-  /** The Key Identifier of the key that generated this one; null for bootstrap keys. */
+  /** The Key Identifier of the key that generated (or rolled) this one; null for bootstrap keys. */
   created_by: string | null;
+  /** The key this one replaced by Roll; null unless it was made by Roll. */
+  rolled_from: string | null;
+  /** The key that replaced this one by Roll; null unless it was rolled. */
+  rolled_to: string | null;
 }
 
-/** What a revocation writes. */
+/** The kinds of change the audit log records. */
+export type AuditAction = "generate" | "roll" | "update" | "revoke" | "expire";
+
+/** One field an audit event changed, as text ("" = unset). */
+export interface AuditChange {
+  readonly field: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+/** One entry of the append-only audit log, as stored. */
+export interface AuditEventRecord {
+  readonly id: string;
+  readonly company_id: string;
+  readonly time: Date;
+  readonly action: AuditAction;
+  readonly key_id: string;
+  /** The acting key's identifier, "bootstrap", or "" when the service acted itself (expiry). */
+  readonly actor_key_id: string;
+  readonly client_address: string;
+  readonly user_agent: string;
+  readonly changes: readonly AuditChange[];
+  /** When the event leaves the log (the audit retention after `time`). */
+  readonly purge_time: Date;
+}
+
+/** What an audit list selects in one company, judged at `now` (events past their purge time are gone). */
+export interface AuditFilter {
+  readonly companyId: string;
+  readonly keyId?: string;
+  readonly actorKeyId?: string;
+  readonly action?: AuditAction;
+  readonly time?: TimeRange;
+  readonly now: Date;
+}
+
+/** Where an audit page ended: the last event's time and id (the log is ordered by both, descending). */
+export interface AuditCursor {
+  readonly time: Date;
+  readonly id: string;
+}
+
+/** One key's revocation: written only while the key is not revoked, together with its audit event. */
 export interface Revocation {
+  readonly id: string;
   readonly revoke_time: Date;
   readonly purge_time: Date | null;
+  readonly event: AuditEventRecord;
+}
+
+/** What a revocation did: `applied` is false when the key was revoked already (or is not there). */
+export interface RevocationResult {
+  readonly id: string;
+  readonly applied: boolean;
+  /** The key as it now stands; null when the company has no such key. */
+  readonly record: KeyRecord | null;
+}
+
+/** The fields of a key as they were read, so that a change applies only to the key as the service judged it. */
+export interface KeyExpectation {
+  readonly name: string;
+  readonly expire_time: Date | null;
+}
+
+/** An Update of a key's name and/or expiry, with its audit event. */
+export interface KeyUpdate {
+  readonly id: string;
+  readonly expected: KeyExpectation;
+  readonly name: string;
+  readonly expire_time: Date | null;
+  readonly purge_time: Date | null;
+  readonly event: AuditEventRecord;
+}
+
+/** A Roll: the old key's new end, the new key, and the events of both. */
+export interface KeyRoll {
+  readonly id: string;
+  readonly expected: KeyExpectation;
+  /** The old key's new expiry (the end of the overlap) and purge time. */
+  readonly expire_time: Date;
+  readonly purge_time: Date | null;
+  /** The old key's purge time before the roll (to undo an interrupted roll where there are no transactions). */
+  readonly previous_purge_time: Date | null;
+  /** The new key, with rolled_from = id. */
+  readonly successor: KeyRecord;
+  /** The old key's roll event. */
+  readonly rollEvent: AuditEventRecord;
+  /** The new key's generate event. */
+  readonly successorEvent: AuditEventRecord;
+}
+
+/** What a conditional change did: `applied` is false when the key is no longer as expected (or gone). */
+export interface ChangeResult {
+  readonly applied: boolean;
+  /** The key as it now stands (the old key, for a roll); null when the company has no such key. */
+  readonly record: KeyRecord | null;
 }
 
 /** The bootstrap marker: proof that this database has had its first admin key. */
@@ -58,19 +154,32 @@ export interface StoreDescription {
   readonly details: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** The operations the keys service performs on stored keys. */
+/**
+ * The operations the keys service performs on stored keys and on the audit log.
+ *
+ * Every change of a key goes through exactly one operation per kind of change (insert, update, roll,
+ * revoke), and each writes the change and its audit event(s) all or nothing: SQLite in one
+ * transaction; MongoDB in one document update (the events wait in the key document until they are
+ * copied to the audit log, see mongodb-key-store.ts). These four are the places to hook anything that
+ * must see every key change (e.g. a change log for other instances' caches).
+ */
 export interface KeyStore {
   readonly description: StoreDescription;
 
   /** Round-trips to the database; throws StoreUnavailableError when it cannot answer. */
   ping(): Promise<void>;
 
-  /** Stores a new key in one atomic write. @throws DuplicateKeyIdError when the identifier is taken. */
-  insert(record: KeyRecord): Promise<void>;
+  /**
+   * Stores a new key and its generate event (null only for bulk loads and imports) in one atomic write.
+   * @throws DuplicateKeyIdError when the identifier is taken (nothing is written).
+   */
+  insert(record: KeyRecord, event: AuditEventRecord | null): Promise<void>;
   /** The point lookup of Verify and auth: one indexed read by Key Identifier. */
   findById(id: string): Promise<KeyRecord | null>;
   /** A key of one company, or null when it does not exist there. */
   findInCompany(companyId: string, id: string): Promise<KeyRecord | null>;
+  /** The company's keys among `ids` (those that exist there), in no particular order. */
+  findManyInCompany(companyId: string, ids: readonly string[]): Promise<KeyRecord[]>;
 
   /**
    * Up to `limit` keys that match `filter` and the segment's condition, in the segment's order, strictly
@@ -81,21 +190,49 @@ export interface KeyStore {
   count(filter: KeyFilter): Promise<number>;
 
   /**
-   * Marks a key of the company revoked unless it already is (the first revocation wins), atomically.
-   * Returns the key as it now stands, or null when the company has no such key.
+   * Revokes keys of the company, each atomically with its audit event and only if it is not revoked
+   * yet (the first revocation wins). One result per revocation, in order.
    */
-  revoke(companyId: string, id: string, revocation: Revocation): Promise<KeyRecord | null>;
+  revoke(companyId: string, revocations: readonly Revocation[]): Promise<RevocationResult[]>;
+  /**
+   * Changes a key's name, expiry and purge time with its audit event, only while it is not revoked and
+   * still has the expected name and expiry.
+   */
+  update(companyId: string, update: KeyUpdate): Promise<ChangeResult>;
+  /**
+   * Rolls a key: ends the old key at the roll's expire_time, links both ways, stores the successor and
+   * both events; only while the old key is not revoked, not rolled, and still has the expected name and
+   * expiry. All or nothing: a failure leaves neither the successor nor a link. Of two concurrent rolls
+   * of one key, one applies. @throws DuplicateKeyIdError when the successor's identifier is taken.
+   */
+  roll(companyId: string, roll: KeyRoll): Promise<ChangeResult>;
   /** Writes coalesced last-use times; a stored time never moves backwards. Returns how many keys matched. */
   recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number>;
-  /** Deletes keys whose purge time has come (an indexed range delete). Returns how many. */
+  /** Deletes keys and audit events whose purge time has come (indexed range deletes). Returns how many keys. */
   purge(now: Date): Promise<number>;
+
+  /**
+   * Records one expire event per key that has expired by `now` (and was not revoked before), once per
+   * key whatever the number of instances doing it at the same time (`eventOf` gives each key the same
+   * event id every time). Returns how many keys it looked at.
+   */
+  recordExpiries(now: Date, eventOf: (record: KeyRecord) => AuditEventRecord): Promise<number>;
+  /**
+   * Completes what a crash interrupted (MongoDB: audit events still waiting in key documents, a roll
+   * whose new key was never stored); a no-op where every change is one transaction. Returns how many
+   * keys it repaired.
+   */
+  repair(now: Date): Promise<number>;
+
+  /** Up to `limit` audit events that match, newest first, strictly after `after` when given. */
+  listAuditEvents(filter: AuditFilter, after: AuditCursor | undefined, limit: number): Promise<AuditEventRecord[]>;
 
   /** True when no key and no bootstrap marker exist: the database has never been used by the service. */
   isPristine(): Promise<boolean>;
   /** Records the first admin key; false when a marker exists already (another start won the race). */
   markBootstrapped(marker: BootstrapMarker): Promise<boolean>;
-  /** Deletes a key that was never shown to anyone (the losing side of a bootstrap race). */
-  deleteUnshown(id: string): Promise<void>;
+  /** Deletes a key that was never shown to anyone (the losing side of a bootstrap race), and its events. */
+  deleteUnshown(companyId: string, id: string): Promise<void>;
 
   /**
    * Calls `onRevoked(id)` whenever any instance revokes a key, where the database can push changes

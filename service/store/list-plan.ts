@@ -28,6 +28,8 @@ export interface KeyFilter {
   readonly lastUsedTime?: TimeRange;
   readonly expireTime?: TimeRange;
   readonly status?: "active" | "inactive";
+  /** Keys made by this Key Identifier; null selects the bootstrap keys (created_by unset); undefined: any. */
+  readonly createdBy?: string | null;
   /** The time against which status and retention are judged: keys past their purge time are never listed. */
   readonly now: Date;
 }

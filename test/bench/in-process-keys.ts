@@ -5,8 +5,10 @@
  */
 import type { Caller } from "../../service/auth/caller-context.js";
 import { LastUseRecorder } from "../../service/jobs/last-use-recorder.js";
+import { AuditLog } from "../../service/keys/audit-log.js";
 import { KeysService } from "../../service/keys/keys-service.js";
 import { PageTokens } from "../../service/keys/page-token.js";
+import { ScopeCatalogue } from "../../service/keys/scope-catalogue.js";
 import { createLogger } from "../../service/logger.js";
 import type { KeyStore } from "../../service/store/key-store.js";
 import { Verifier } from "../../service/verify/verifier.js";
@@ -18,7 +20,18 @@ export function inProcessKeysService(store: KeyStore, pepper: string): KeysServi
   const logger = createLogger("warn");
   const lastUse = new LastUseRecorder(store, 3_600_000, logger);
   const verifier = new Verifier(store, pepper, lastUse, { cacheTtlMs: 0, cacheMaxEntries: 0 });
-  return new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs: RETENTION_MS, now: () => new Date(), logger });
+  return new KeysService({
+    store,
+    verifier,
+    lastUse,
+    pageTokens: new PageTokens(pepper),
+    pepper,
+    retentionMs: RETENTION_MS,
+    catalogue: new ScopeCatalogue(),
+    auditLog: new AuditLog(400 * 86_400_000),
+    now: () => new Date(),
+    logger,
+  });
 }
 
 /** The caller a measured company's caller key authenticates as. */

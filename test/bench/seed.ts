@@ -72,6 +72,8 @@ export function syntheticKey(n: number, companyId: string, now: Date): KeyRecord
     revoke_time: revoke,
     purge_time: null,
     created_by: null,
+    rolled_from: null,
+    rolled_to: null,
   };
   record.purge_time = purgeTimeOf(record, RETENTION_MS);
   return record;

@@ -311,7 +311,11 @@ describe("afterwards", () => {
 
     const after = await db.snapshot();
     const added = after.filter((row) => !before.some((old) => old.id === row.id));
-    expect(added.map((row) => row.id).sort()).toEqual([...generatedIds].sort());
+    const addedKeys = added.filter((row) => !row.id.startsWith("audit:"));
+    expect(addedKeys.map((row) => row.id).sort()).toEqual([...generatedIds].sort());
+    // And one generate event for each of them in the audit log, nothing else.
+    const addedEvents = added.filter((row) => row.id.startsWith("audit:"));
+    expect(addedEvents.map((row) => [row.action, row.key_id]).sort()).toEqual([...generatedIds].sort().map((id) => ["generate", id]));
     expect(after.filter((row) => before.some((old) => old.id === row.id))).toEqual(before);
   });
 });

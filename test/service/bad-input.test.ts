@@ -134,7 +134,7 @@ describe("Generate", () => {
   });
 
   it("scopes: unknown, duplicated, not held, a key pasted in (never echoed)", async () => {
-    await generateRefused({ name: "x", scopes: ["keys:admin"] }, /^scopes\[0\]: unknown scope "keys:admin"; known scopes: keys:read, keys:write/);
+    await generateRefused({ name: "x", scopes: ["keys:admin"] }, /^scopes\[0\]: unknown scope "keys:admin"; known scopes \(ListScopes\): keys:read, keys:write/);
     await generateRefused({ name: "x", scopes: ["keys:read", "KEYS:WRITE"] }, /^scopes\[1\]: unknown scope/);
     await generateRefused({ name: "x", scopes: [""] }, /^scopes\[0\]: unknown scope/);
     await generateRefused({ name: "x", scopes: ["keys:read", "keys:read"] }, /^scopes\[1\]: /, "more than once");

@@ -5,12 +5,23 @@
  * with the independent model in test/support/list-oracle.ts.
  */
 import { describe, expect, it } from "vitest";
+import { AuditLog, generatedChanges } from "../../service/keys/audit-log.js";
 import { newKeyRecord } from "../../service/keys/key-issuer.js";
 import { purgeTimeOf } from "../../service/keys/key-state.js";
-import { DuplicateKeyIdError, StoreUnavailableError, type KeyRecord, type KeyStore } from "../../service/store/key-store.js";
+import {
+  DuplicateKeyIdError,
+  StoreUnavailableError,
+  type AuditAction,
+  type AuditEventRecord,
+  type AuditFilter,
+  type KeyRecord,
+  type KeyRoll,
+  type KeyStore,
+  type Revocation,
+} from "../../service/store/key-store.js";
 import { cursorValuesOf, planSegments, STATUS_ORDER_GRACE_MS, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
 import { TEST_PEPPER } from "../support/database.js";
-import { fixtureSpecs } from "../support/key-fixtures.js";
+import { FIXTURE_CREATORS, fixtureSpecs } from "../support/key-fixtures.js";
 import { expectedIds, type OracleQuery } from "../support/list-oracle.js";
 import type { SeedSpec } from "../support/seed.js";
 
@@ -20,12 +31,50 @@ export type OpenStore = () => Promise<KeyStore>;
 const NOW = new Date("2031-03-10T09:00:00.000Z");
 const RETENTION_MS = 30 * 86_400_000;
 const DAY = 86_400_000;
+const AUDIT_RETENTION_MS = 400 * DAY;
+const audit = new AuditLog(AUDIT_RETENTION_MS);
+const ACTOR = { keyId: "key_acac00000001", address: "127.0.0.1", userAgent: "conformance" };
+
+/** An audit event of `action` on a record, at `time`. */
+function eventOn(record: Pick<KeyRecord, "id" | "company_id">, action: AuditAction, time = NOW, actor = ACTOR): AuditEventRecord {
+  return audit.event(action, record, actor, [{ field: "status", before: "active", after: action }], time);
+}
+
+/** A revocation of a record at `time`, with its event. */
+function revocationOf(record: KeyRecord, time: Date, purge: Date | null = null): Revocation {
+  return { id: record.id, revoke_time: time, purge_time: purge, event: eventOn(record, "revoke", time) };
+}
+
+/** A roll of `record` ending it at `end`, with a fresh successor. */
+function rollOf(record: KeyRecord, end: Date, at = NOW): KeyRoll {
+  const { record: successor } = newKeyRecord(
+    TEST_PEPPER,
+    { companyId: record.company_id, name: record.name, scopes: record.scopes, expireTime: record.expire_time, createdBy: ACTOR.keyId, rolledFrom: record.id },
+    at,
+    RETENTION_MS,
+  );
+  return {
+    id: record.id,
+    expected: { name: record.name, expire_time: record.expire_time },
+    expire_time: end,
+    purge_time: purgeTimeOf({ revoke_time: null, expire_time: end }, RETENTION_MS),
+    previous_purge_time: record.purge_time,
+    successor,
+    rollEvent: eventOn(record, "roll", at),
+    successorEvent: audit.event("generate", successor, ACTOR, generatedChanges(successor), at),
+  };
+}
+
+/** Every event of a company's audit log, through the contract, newest first (pages of 500). */
+async function eventsOf(store: KeyStore, companyId: string, filter: Omit<AuditFilter, "companyId" | "now"> = {}, now = NOW): Promise<AuditEventRecord[]> {
+  return store.listAuditEvents({ ...filter, companyId, now }, undefined, 500);
+}
 
 /** A stored record for a seed spec, built as Generate builds it. */
 function recordOf(spec: SeedSpec): KeyRecord {
   const { record } = newKeyRecord(
     TEST_PEPPER,
-    { companyId: spec.companyId ?? "default", name: spec.name, scopes: spec.scopes ?? ["keys:read"], expireTime: spec.expireTime ?? null, createdBy: null },
+    { companyId: spec.companyId ?? "default", name: spec.name, scopes: spec.scopes ?? ["keys:read"], expireTime: spec.expireTime ?? null, createdBy: spec.createdBy ?? null },
     spec.createTime,
     RETENTION_MS,
   );
@@ -38,7 +87,7 @@ function recordOf(spec: SeedSpec): KeyRecord {
 async function seeded(open: OpenStore, specs: readonly SeedSpec[]): Promise<{ store: KeyStore; records: KeyRecord[] }> {
   const store = await open();
   const records = specs.map(recordOf);
-  for (const record of records) await store.insert(record);
+  for (const record of records) await store.insert(record, null);
   return { store, records };
 }
 
@@ -72,6 +121,9 @@ const FILTERS: { label: string; filter: Omit<KeyFilter, "companyId" | "now">; mo
   { label: "active", filter: { status: "active" }, model: { status: "active" } },
   { label: "inactive", filter: { status: "inactive" }, model: { status: "inactive" } },
   { label: "inactive named like 'a'", filter: { status: "inactive", nameContains: "a" }, model: { status: "inactive", nameContains: "a" } },
+  { label: "created by a key", filter: { createdBy: FIXTURE_CREATORS[0] }, model: { createdBy: FIXTURE_CREATORS[0] } },
+  { label: "bootstrap keys (no creator)", filter: { createdBy: null }, model: { createdBy: null } },
+  { label: "active, created by a key", filter: { createdBy: FIXTURE_CREATORS[1], status: "active" }, model: { createdBy: FIXTURE_CREATORS[1], status: "active" } },
 ];
 
 /** Declares the whole suite for one engine. */
@@ -82,7 +134,7 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       try {
         const record = recordOf({ name: "Épsilon (Zapier) #7", companyId: "acme", createTime: new Date(NOW.getTime() - 1), lastUsedTime: new Date(NOW.getTime() - 999), expireTime: new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999)), scopes: ["keys:write", "keys:read"] });
         record.created_by = "key_0123456789ab";
-        await store.insert(record);
+        await store.insert(record, null);
         expect(await store.findById(record.id)).toEqual(record);
         expect(await store.findInCompany("acme", record.id)).toEqual(record);
         expect(await store.findInCompany("other", record.id)).toBeNull();
@@ -96,9 +148,11 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       const store = await open();
       try {
         const first = recordOf({ name: "First", createTime: NOW });
-        await store.insert(first);
-        await expect(store.insert({ ...recordOf({ name: "Second", createTime: NOW }), id: first.id })).rejects.toBeInstanceOf(DuplicateKeyIdError);
+        await store.insert(first, eventOn(first, "generate"));
+        const second = { ...recordOf({ name: "Second", createTime: NOW }), id: first.id };
+        await expect(store.insert(second, eventOn(second, "generate"))).rejects.toBeInstanceOf(DuplicateKeyIdError);
         expect((await store.findById(first.id))?.name).toBe("First");
+        expect((await eventsOf(store, "default")).length, "only the first key's event").toBe(1);
       } finally {
         await store.close();
       }
@@ -146,14 +200,19 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       const { store, records } = await seeded(open, [{ name: "Target", companyId: "r", createTime: NOW }]);
       try {
         const [target] = records;
-        const first = { revoke_time: new Date(NOW.getTime() + 1_000), purge_time: new Date(NOW.getTime() + 1_000 + RETENTION_MS) };
-        expect(await store.revoke("other", target!.id, first)).toBeNull();
+        const first = revocationOf(target!, new Date(NOW.getTime() + 1_000), new Date(NOW.getTime() + 1_000 + RETENTION_MS));
+        expect(await store.revoke("other", [first])).toEqual([{ id: target!.id, applied: false, record: null }]);
         expect((await store.findById(target!.id))?.revoke_time).toBeNull();
-        const revoked = await store.revoke("r", target!.id, first);
-        expect(revoked).toMatchObject({ id: target!.id, revoke_time: first.revoke_time, purge_time: first.purge_time });
-        const second = await store.revoke("r", target!.id, { revoke_time: new Date(NOW.getTime() + 9_000), purge_time: null });
-        expect(second?.revoke_time, "a second revocation changes nothing").toEqual(first.revoke_time);
-        expect(await store.revoke("r", "key_000000000000", first)).toBeNull();
+        const [revoked] = await store.revoke("r", [first]);
+        expect(revoked).toMatchObject({ id: target!.id, applied: true, record: { id: target!.id, revoke_time: first.revoke_time, purge_time: first.purge_time } });
+        const [second] = await store.revoke("r", [revocationOf(target!, new Date(NOW.getTime() + 9_000))]);
+        expect(second?.applied).toBe(false);
+        expect(second?.record?.revoke_time, "a second revocation changes nothing").toEqual(first.revoke_time);
+        const unknown = { ...first, id: "key_000000000000" };
+        expect(await store.revoke("r", [unknown])).toEqual([{ id: "key_000000000000", applied: false, record: null }]);
+        // Only the applied revocation is in the log; none in the other company's.
+        expect((await eventsOf(store, "r")).map((event) => event.id)).toEqual([first.event.id]);
+        expect(await eventsOf(store, "other")).toEqual([]);
       } finally {
         await store.close();
       }
@@ -164,7 +223,7 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       try {
         const writes = records.flatMap((record, i) => [
           store.recordLastUses(new Map([[record.id, new Date(NOW.getTime() + i)]])),
-          store.revoke("c", record.id, { revoke_time: new Date(NOW.getTime() + 5_000), purge_time: null }),
+          store.revoke("c", [revocationOf(record, new Date(NOW.getTime() + 5_000))]),
         ]);
         await Promise.all(writes);
         for (const record of records) {
@@ -221,13 +280,267 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       try {
         expect(await store.isPristine()).toBe(true);
         const first = recordOf({ name: "Admin", createTime: NOW });
-        await store.insert(first);
+        await store.insert(first, eventOn(first, "generate"));
         expect(await store.isPristine()).toBe(false);
         expect(await store.markBootstrapped({ companyId: "default", keyId: first.id, createTime: NOW })).toBe(true);
         expect(await store.markBootstrapped({ companyId: "other", keyId: "key_000000000000", createTime: NOW })).toBe(false);
-        await store.deleteUnshown(first.id);
+        await store.deleteUnshown("default", first.id);
         expect(await store.findById(first.id)).toBeNull();
+        expect(await eventsOf(store, "default"), "its generate event goes with it").toEqual([]);
         expect(await store.isPristine(), "the marker remains: not pristine again").toBe(false);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("stores a key with its generate event in one write; finds many keys of a company", async () => {
+      const store = await open();
+      try {
+        const mine = recordOf({ name: "Mine", companyId: "m", createTime: NOW });
+        const other = recordOf({ name: "Theirs", companyId: "o", createTime: NOW });
+        const generated = audit.event("generate", mine, ACTOR, generatedChanges(mine), NOW);
+        await store.insert(mine, generated);
+        await store.insert(other, null);
+        expect(await eventsOf(store, "m")).toEqual([generated]);
+        const found = await store.findManyInCompany("m", [mine.id, other.id, "key_000000000000"]);
+        expect(found).toEqual([mine]);
+        expect(await store.findManyInCompany("m", [])).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("revokes many in one call: each once, each with its event, none in another company", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "One", companyId: "b", createTime: NOW },
+        { name: "Two", companyId: "b", createTime: NOW, revokeTime: NOW },
+        { name: "Three", companyId: "b", createTime: NOW },
+        { name: "Foreign", companyId: "f", createTime: NOW },
+      ]);
+      try {
+        const at = new Date(NOW.getTime() + 1_000);
+        const revocations = records.map((record) => revocationOf(record, at));
+        const results = await store.revoke("b", revocations);
+        expect(results.map(({ id, applied }) => [id, applied])).toEqual([
+          [records[0]!.id, true],
+          [records[1]!.id, false],
+          [records[2]!.id, true],
+          [records[3]!.id, false],
+        ]);
+        expect(results[1]!.record?.revoke_time, "already revoked: unchanged").toEqual(NOW);
+        expect(results[3]!.record, "another company's key: not there").toBeNull();
+        expect((await store.findById(records[3]!.id))?.revoke_time).toBeNull();
+        const logged = (await eventsOf(store, "b")).map((event) => event.id).sort();
+        expect(logged).toEqual([revocations[0]!.event.id, revocations[2]!.event.id].sort());
+        expect(await eventsOf(store, "f")).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("updates name and expiry only while the key is unrevoked and as expected, with its event", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Before", companyId: "e", createTime: NOW, expireTime: new Date(NOW.getTime() + DAY) },
+        { name: "Revoked", companyId: "e", createTime: NOW, revokeTime: NOW },
+      ]);
+      try {
+        const [key, revoked] = records;
+        const later = new Date(NOW.getTime() + 10 * DAY);
+        const change = (record: KeyRecord, expected = { name: record.name, expire_time: record.expire_time }) => ({
+          id: record.id,
+          expected,
+          name: "After",
+          expire_time: later,
+          purge_time: purgeTimeOf({ revoke_time: null, expire_time: later }, RETENTION_MS),
+          event: eventOn(record, "update"),
+        });
+        const stale = change(key!, { name: "Before", expire_time: null });
+        expect((await store.update("e", stale)).applied, "expected expiry differs: not applied").toBe(false);
+        expect((await store.update("other", change(key!))).record, "another company: not there").toBeNull();
+        const applied = change(key!);
+        const result = await store.update("e", applied);
+        expect(result.applied).toBe(true);
+        expect(result.record).toMatchObject({ name: "After", name_lower: "after", expire_time: later, purge_time: applied.purge_time });
+        expect(await store.findById(key!.id)).toEqual(result.record);
+        expect((await store.update("e", change(revoked!))).applied, "revoked: not applied").toBe(false);
+        expect((await store.findById(revoked!.id))?.name).toBe("Revoked");
+        // Clearing the expiry (null) is a change like any other.
+        const cleared = { ...change(result.record!), name: "After", expire_time: null, purge_time: null };
+        expect((await store.update("e", cleared)).record?.expire_time).toBeNull();
+        expect((await eventsOf(store, "e")).map((event) => event.id).sort()).toEqual([applied.event.id, cleared.event.id].sort());
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("rolls a key: the old key ends and names the new one, the new names the old, both events are logged", async () => {
+      const { store, records } = await seeded(open, [{ name: "Zapier_Main", companyId: "z", createTime: new Date(NOW.getTime() - DAY), scopes: ["keys:read", "leads:write"] }]);
+      try {
+        const [old] = records;
+        const end = new Date(NOW.getTime() + 3_600_000);
+        const roll = rollOf(old!, end);
+        const result = await store.roll("z", roll);
+        expect(result.applied).toBe(true);
+        expect(result.record).toEqual({ ...old, rolled_to: roll.successor.id, expire_time: end, purge_time: roll.purge_time });
+        expect(await store.findById(old!.id)).toEqual(result.record);
+        expect(await store.findById(roll.successor.id)).toEqual(roll.successor);
+        expect(roll.successor).toMatchObject({ rolled_from: old!.id, name: "Zapier_Main", scopes: ["keys:read", "leads:write"] });
+        expect((await eventsOf(store, "z")).map((event) => event.id).sort()).toEqual([roll.rollEvent.id, roll.successorEvent.id].sort());
+        // A second roll of the same key is refused and writes nothing.
+        const again = rollOf(result.record!, end);
+        expect((await store.roll("z", again)).applied).toBe(false);
+        expect(await store.findById(again.successor.id)).toBeNull();
+        expect(await eventsOf(store, "z", { keyId: old!.id })).toHaveLength(1);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("refuses a roll of a revoked, changed, foreign or unknown key, writing nothing", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Revoked", companyId: "n", createTime: NOW, revokeTime: NOW },
+        { name: "Changed", companyId: "n", createTime: NOW },
+      ]);
+      try {
+        const [revoked, changed] = records;
+        const before = await eventsOf(store, "n");
+        const attempts: [string, KeyRoll][] = [
+          ["n", rollOf(revoked!, NOW)],
+          ["n", { ...rollOf(changed!, NOW), expected: { name: "Changed", expire_time: new Date(NOW.getTime() + DAY) } }],
+          ["n", { ...rollOf(changed!, NOW), expected: { name: "Renamed meanwhile", expire_time: null } }],
+          ["other", rollOf(changed!, NOW)],
+        ];
+        for (const [company, roll] of attempts) {
+          const result = await store.roll(company, roll);
+          expect(result.applied).toBe(false);
+          expect(await store.findById(roll.successor.id), "no successor").toBeNull();
+        }
+        expect((await store.findById(changed!.id))?.rolled_to).toBeNull();
+        expect((await store.roll("n", { ...rollOf(changed!, NOW), id: "key_000000000000" })).record).toBeNull();
+        expect(await eventsOf(store, "n")).toEqual(before);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("of two concurrent rolls of one key exactly one applies, and only its new key exists", async () => {
+      const { store, records } = await seeded(open, Array.from({ length: 5 }, (_, i) => ({ name: `Raced ${i}`, companyId: "c2", createTime: NOW })));
+      try {
+        for (const record of records) {
+          const [a, b] = [rollOf(record, NOW), rollOf(record, NOW)];
+          const results = await Promise.all([store.roll("c2", a), store.roll("c2", b)]);
+          expect(results.filter((result) => result.applied), record.id).toHaveLength(1);
+          const winner = results[0]!.applied ? a : b;
+          const loser = winner === a ? b : a;
+          expect((await store.findById(record.id))?.rolled_to).toBe(winner.successor.id);
+          expect(await store.findById(winner.successor.id)).not.toBeNull();
+          expect(await store.findById(loser.successor.id)).toBeNull();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("a roll whose new key's identifier is taken writes nothing and says so", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Old", companyId: "d", createTime: NOW },
+        { name: "Holder", companyId: "d", createTime: NOW },
+      ]);
+      try {
+        const [old, holder] = records;
+        const roll = rollOf(old!, NOW);
+        await expect(store.roll("d", { ...roll, successor: { ...roll.successor, id: holder!.id } })).rejects.toBeInstanceOf(DuplicateKeyIdError);
+        expect(await store.findById(old!.id)).toEqual(old);
+        expect((await store.findById(holder!.id))?.name).toBe("Holder");
+        expect(await eventsOf(store, "d")).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("lists audit events newest first by each filter and time range, pages by cursor, hides and purges them after retention", async () => {
+      const store = await open();
+      try {
+        const key = recordOf({ name: "K", companyId: "a", createTime: NOW });
+        const other = recordOf({ name: "O", companyId: "a", createTime: NOW });
+        const foreign = recordOf({ name: "F", companyId: "elsewhere", createTime: NOW });
+        const otherActor = { ...ACTOR, keyId: "key_acac00000002" };
+        const events = [
+          eventOn(key, "generate", new Date(NOW.getTime() - 5_000)),
+          eventOn(key, "update", new Date(NOW.getTime() - 4_000), otherActor),
+          eventOn(other, "generate", new Date(NOW.getTime() - 4_000)), // same time as the update: ordered by id
+          eventOn(other, "revoke", new Date(NOW.getTime() - 3_000), otherActor),
+          eventOn(key, "revoke", new Date(NOW.getTime() - 1_000)),
+          eventOn(foreign, "generate", new Date(NOW.getTime() - 2_500)),
+        ];
+        await store.insert(key, events[0]!);
+        await store.insert(other, events[2]!);
+        await store.insert(foreign, events[5]!);
+        await store.update("a", { id: key.id, expected: { name: "K", expire_time: null }, name: "K2", expire_time: null, purge_time: null, event: events[1]! });
+        await store.revoke("a", [{ ...revocationOf(other, events[3]!.time), event: events[3]! }]);
+        await store.revoke("a", [{ ...revocationOf(key, events[4]!.time), event: events[4]! }]);
+        const expectedOrder = (list: AuditEventRecord[]) =>
+          [...list].sort((x, y) => y.time.getTime() - x.time.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0)).map((event) => event.id);
+        const inCompany = events.filter((event) => event.company_id === "a");
+        expect((await eventsOf(store, "a")).map((event) => event.id)).toEqual(expectedOrder(inCompany));
+        expect((await eventsOf(store, "a", { keyId: key.id })).map((event) => event.id)).toEqual(expectedOrder(inCompany.filter((event) => event.key_id === key.id)));
+        expect((await eventsOf(store, "a", { actorKeyId: otherActor.keyId })).map((event) => event.id)).toEqual(expectedOrder([events[1]!, events[3]!]));
+        expect((await eventsOf(store, "a", { action: "revoke" })).map((event) => event.id)).toEqual(expectedOrder([events[3]!, events[4]!]));
+        expect((await eventsOf(store, "a", { keyId: key.id, action: "revoke" })).map((event) => event.id)).toEqual([events[4]!.id]);
+        const range = { start: new Date(NOW.getTime() - 4_000), end: new Date(NOW.getTime() - 3_000) };
+        expect((await eventsOf(store, "a", { time: range })).map((event) => event.id)).toEqual(expectedOrder([events[1]!, events[2]!, events[3]!]));
+        expect(await eventsOf(store, "a", { keyId: foreign.id }), "another company's key: nothing").toEqual([]);
+        // Paging: pages of 2 after the last event's (time, id) give the whole log, once each.
+        const paged: string[] = [];
+        let after: { time: Date; id: string } | undefined;
+        for (;;) {
+          const page = await store.listAuditEvents({ companyId: "a", now: NOW }, after, 2);
+          paged.push(...page.map((event) => event.id));
+          if (page.length < 2) break;
+          after = { time: page.at(-1)!.time, id: page.at(-1)!.id };
+        }
+        expect(paged).toEqual(expectedOrder(inCompany));
+        // Past their retention, events are gone from lists at once and deleted by the purge.
+        const later = new Date(events[0]!.purge_time.getTime());
+        expect((await eventsOf(store, "a", {}, later)).map((event) => event.id)).not.toContain(events[0]!.id);
+        await store.purge(later);
+        expect((await eventsOf(store, "a", {}, NOW)).map((event) => event.id)).not.toContain(events[0]!.id);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("records each expiry once (also when two runs overlap), none for active keys or keys revoked before expiring", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Expired", companyId: "x", createTime: new Date(NOW.getTime() - 3 * DAY), expireTime: new Date(NOW.getTime() - DAY) },
+        { name: "Expires now", companyId: "x", createTime: new Date(NOW.getTime() - 3 * DAY), expireTime: NOW },
+        { name: "Later", companyId: "x", createTime: NOW, expireTime: new Date(NOW.getTime() + DAY) },
+        { name: "Never", companyId: "x", createTime: NOW },
+        { name: "Revoked first", companyId: "x", createTime: new Date(NOW.getTime() - 3 * DAY), expireTime: new Date(NOW.getTime() - DAY), revokeTime: new Date(NOW.getTime() - 2 * DAY) },
+        { name: "Revoked after expiring", companyId: "x", createTime: new Date(NOW.getTime() - 3 * DAY), expireTime: new Date(NOW.getTime() - 2 * DAY), revokeTime: new Date(NOW.getTime() - DAY) },
+      ]);
+      try {
+        await Promise.all([store.recordExpiries(NOW, (record) => audit.expiry(record)), store.recordExpiries(NOW, (record) => audit.expiry(record))]);
+        await store.recordExpiries(NOW, (record) => audit.expiry(record));
+        const logged = await eventsOf(store, "x");
+        expect(logged.map((event) => event.key_id).sort()).toEqual([records[0]!.id, records[1]!.id, records[5]!.id].sort());
+        for (const event of logged) {
+          const key = records.find((record) => record.id === event.key_id)!;
+          expect(event).toMatchObject({ action: "expire", time: key.expire_time, actor_key_id: "", id: `exp_${key.id}` });
+        }
+        // Once the later key expires, the next run records it (and nothing again).
+        await store.recordExpiries(new Date(NOW.getTime() + DAY), (record) => audit.expiry(record));
+        expect((await eventsOf(store, "x", {}, new Date(NOW.getTime() + DAY))).map((event) => event.key_id)).toContain(records[2]!.id);
+        expect(await eventsOf(store, "x", {}, new Date(NOW.getTime() + DAY))).toHaveLength(4);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("repairs nothing when nothing was interrupted", async () => {
+      const { store } = await seeded(open, [{ name: "Calm", companyId: "q", createTime: NOW }]);
+      try {
+        expect(await store.repair(NOW)).toBe(0);
       } finally {
         await store.close();
       }

@@ -8,9 +8,10 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreUnusableError } from "../../service/store/key-store.js";
 import { planSegments, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
+import { auditIndexOf, auditPageSql } from "../../service/store/sqlite/audit-sql.js";
 import { COUNT_INDEX, countSql, indexOf, ROWS_BY_ID_SQL, segmentSql } from "../../service/store/sqlite/list-sql.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
-import { SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
+import { SELECT_MANY_IN_COMPANY, SELECT_UNAUDITED_EXPIRIES, SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
 import { describeKeyStoreConformance } from "./conformance.js";
 
 const freshFile = () => join(mkdtempSync(join(tmpdir(), "api-access-store-")), "api-keys.sqlite");
@@ -29,6 +30,9 @@ const FILTERS: Omit<KeyFilter, "companyId" | "now">[] = [
   { expireTime: { end: NOW } },
   { status: "active" },
   { status: "inactive", nameContains: "x", createTime: { start: NOW } },
+  { createdBy: "key_c0ffee000001" },
+  { createdBy: null },
+  { createdBy: "key_c0ffee000001", status: "active", nameContains: "zap" },
 ];
 
 describe("SQLite query plans", () => {
@@ -43,7 +47,9 @@ describe("SQLite query plans", () => {
                 const { sql, params } = segmentSql({ ...filter, companyId: "acme", now: NOW }, segment, after, 51);
                 const plan = store.explain(sql, params).join(" / ");
                 const where = `${JSON.stringify(filter)} ${sortBy} ${descending ? "desc" : "asc"} ${after ? "after a cursor" : "first page"}: ${plan}`;
-                expect(plan, where).toMatch(new RegExp(`^SEARCH api_keys USING COVERING INDEX ${indexOf(segment)} \\(company_id=\\?`));
+                const index = indexOf(segment, filter);
+                const prefix = index === "api_keys_company_created_by" ? "company_id=\\? AND created_by=\\?" : "company_id=\\?";
+                expect(plan, where).toMatch(new RegExp(`^SEARCH api_keys USING COVERING INDEX ${index} \\(${prefix}`));
                 expect(plan, where).not.toMatch(/\bSCAN\b|TEMP B-TREE/);
               }
             }
@@ -62,6 +68,59 @@ describe("SQLite query plans", () => {
         const { sql, params } = countSql({ ...filter, companyId: "acme", now: NOW });
         expect(store.explain(sql, params).join(" / "), JSON.stringify(filter)).toMatch(new RegExp(`^SEARCH api_keys USING COVERING INDEX ${COUNT_INDEX} \\(company_id=\\?`));
       }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("with a creator filter, the newest-first orders walk the creator's part of the created_by index", () => {
+    for (const createdBy of ["key_c0ffee000001", null]) {
+      for (const sortBy of ["default", "create_time", "status"] as SortColumn[]) {
+        for (const segment of planSegments(sortBy, false, NOW)) expect(indexOf(segment, { createdBy })).toBe("api_keys_company_created_by");
+      }
+    }
+  });
+
+  it("every audit page is an index search by company (and key, actor or action), newest first, no sort, first page and after a cursor", async () => {
+    const store = open();
+    try {
+      const filters = [
+        {},
+        { keyId: "key_0123456789ab" },
+        { actorKeyId: "key_0123456789ab" },
+        { action: "revoke" as const },
+        { keyId: "key_0123456789ab", action: "roll" as const, actorKeyId: "bootstrap" },
+        { actorKeyId: "key_0123456789ab", action: "update" as const },
+        { time: { start: NOW, end: NOW } },
+        { action: "expire" as const, time: { end: NOW } },
+      ];
+      for (const filter of filters) {
+        for (const after of [undefined, { time: NOW, id: "evt_00" }]) {
+          const { sql, params } = auditPageSql({ ...filter, companyId: "acme", now: NOW }, after, 51);
+          const plan = store.explain(sql, params).join(" / ");
+          const where = `${JSON.stringify(filter)} ${after ? "after a cursor" : "first page"}: ${plan}`;
+          const equality = { audit_events_company_key: " AND key_id=\\?", audit_events_company_actor: " AND actor_key_id=\\?", audit_events_company_action: " AND action=\\?", audit_events_company_time: "" }[auditIndexOf(filter)];
+          expect(plan, where).toMatch(new RegExp(`^SEARCH audit_events USING INDEX ${auditIndexOf(filter)} \\(company_id=\\?${equality}`));
+          expect(plan, where).not.toMatch(/\bSCAN\b|TEMP B-TREE/);
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("the expiry job, the batch lookup, the audit purge and the unshown-key cleanup are index searches", async () => {
+    const store = open();
+    try {
+      const expiry = store.explain(SELECT_UNAUDITED_EXPIRIES, [0, 500]).join(" / ");
+      expect(expiry).toMatch(/^SEARCH api_keys USING INDEX api_keys_expiry_unaudited \(expire_time>\? AND expire_time<\?\)$/);
+      const many = store.explain(SELECT_MANY_IN_COMPANY, ['["key_0123456789ab"]', "acme"]).join(" / ");
+      expect(many).toMatch(/SEARCH api_keys USING PRIMARY KEY \(id=\?\)/);
+      expect(many).not.toMatch(/\bSCAN api_keys\b/);
+      const purge = store.explain("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE purge_time <= ? LIMIT ?)", [0, 1_000]).join(" / ");
+      expect(purge).toMatch(/SEARCH audit_events USING (COVERING )?INDEX audit_events_purge_time \(purge_time<\?\)/);
+      const unshown = store.explain("DELETE FROM audit_events WHERE company_id = ? AND key_id = ?", ["acme", "key_0123456789ab"]).join(" / ");
+      expect(unshown).toMatch(/SEARCH audit_events USING (COVERING )?INDEX audit_events_company_key \(company_id=\? AND key_id=\?\)/);
     } finally {
       await store.close();
     }
@@ -99,26 +158,29 @@ describe("SQLite schema", () => {
     }
   });
 
-  it("migrates a file of an earlier schema version in place, keeping its keys", async () => {
+  it("migrates a file of schema version 1 to the current version, keeping every key as it was", async () => {
     const file = freshFile();
-    const old = new DatabaseSync(file);
-    old.exec("PRAGMA journal_mode = WAL");
-    old.exec(MIGRATIONS[0]!.sql);
-    old.exec("PRAGMA user_version = 1");
-    old.prepare(
-      "INSERT INTO api_keys (id, company_id, name, name_lower, secret_hash, scopes, create_time) VALUES ('key_0123456789ab', 'acme', 'Old key', 'old key', ?, '[\"keys:read\"]', ?)",
-    ).run("0".repeat(64), NOW.getTime());
-    old.close();
+    const direct = new DatabaseSync(file);
+    direct.exec(MIGRATIONS[0]!.sql);
+    direct.exec("PRAGMA user_version = 1");
+    direct
+      .prepare("INSERT INTO api_keys (id, company_id, name, name_lower, secret_hash, scopes, create_time, last_used_time, expire_time, revoke_time, purge_time, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run("key_0123456789ab", "acme", "Old", "old", "hash", '["keys:read"]', NOW.getTime(), null, NOW.getTime() + 1, null, null, null);
+    direct.close();
     const store = open(file);
     try {
-      const direct = new DatabaseSync(file);
-      expect(direct.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
-      direct.close();
-      expect(await store.findById("key_0123456789ab")).toMatchObject({ name: "Old key", company_id: "acme", scopes: ["keys:read"] });
-      expect(await store.listSegment({ companyId: "acme", now: NOW, nameContains: "old" }, planSegments("default", false, NOW)[0]!, undefined, 10)).toHaveLength(1);
+      expect(await store.findById("key_0123456789ab")).toEqual({
+        id: "key_0123456789ab", company_id: "acme", name: "Old", name_lower: "old", secret_hash: "hash", scopes: ["keys:read"],
+        create_time: NOW, last_used_time: null, expire_time: new Date(NOW.getTime() + 1), revoke_time: null, purge_time: null,
+        created_by: null, rolled_from: null, rolled_to: null,
+      });
+      expect(await store.listAuditEvents({ companyId: "acme", now: NOW }, undefined, 10)).toEqual([]);
     } finally {
       await store.close();
     }
+    const after = new DatabaseSync(file);
+    expect(after.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+    after.close();
   });
 
   it("refuses a file written by a newer version, naming the file, and leaves it as it was", async () => {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { MongoClient } from "mongodb";
 import { inject } from "vitest";
-import type { KeyRecord } from "../../service/store/key-store.js";
+import type { AuditEventRecord, KeyRecord } from "../../service/store/key-store.js";
 
 /** The two engines of the store contract. */
 export type Engine = "sqlite" | "mongodb";
@@ -45,6 +45,8 @@ export interface TestDatabase {
   records(companyId?: string): Promise<KeyRecord[]>;
   /** One stored key by its Key Identifier. */
   key(id: string): Promise<KeyRecord | null>;
+  /** Every audit event in the audit log (not those still waiting in a key document), newest first. */
+  auditEvents(companyId?: string): Promise<AuditEventRecord[]>;
   /**
    * Every row/document the service stores, in a stable order, each with an `id` (keys by Key Identifier,
    * service markers as `state:<name>`): compare two to prove "nothing written".
@@ -54,7 +56,7 @@ export interface TestDatabase {
   insert(records: readonly KeyRecord[]): Promise<void>;
   /** Changes stored fields of a key behind the service's back (e.g. data written by an older version). */
   update(id: string, fields: Partial<Omit<KeyRecord, "id">>): Promise<void>;
-  /** Deletes keys by identifier, or every key of a company. */
+  /** Deletes keys by identifier, or every key of a company, with their audit events (as if never made). */
   delete(which: { ids: readonly string[] } | { companyId: string }): Promise<void>;
   /** Closes the test's own connection (the data stays until the run ends). */
   close(): Promise<void>;
@@ -80,7 +82,7 @@ export async function createTestDatabase(label: string, engine: Engine = "sqlite
 
 // ---- SQLite -------------------------------------------------------------------------------------------
 
-const COLUMNS = ["id", "company_id", "name", "name_lower", "secret_hash", "scopes", "create_time", "last_used_time", "expire_time", "revoke_time", "purge_time", "created_by"] as const;
+const COLUMNS = ["id", "company_id", "name", "name_lower", "secret_hash", "scopes", "create_time", "last_used_time", "expire_time", "revoke_time", "purge_time", "created_by", "rolled_from", "rolled_to"] as const;
 const TIME_COLUMNS = new Set(["create_time", "last_used_time", "expire_time", "revoke_time", "purge_time"]);
 
 function toSqlValue(column: string, value: unknown): string | number | null {
@@ -105,6 +107,23 @@ function fromRow(row: Record<string, unknown>): KeyRecord {
     revoke_time: time(row.revoke_time),
     purge_time: time(row.purge_time),
     created_by: row.created_by as string | null,
+    rolled_from: row.rolled_from as string | null,
+    rolled_to: row.rolled_to as string | null,
+  };
+}
+
+function fromAuditRow(row: Record<string, unknown>): AuditEventRecord {
+  return {
+    id: row.id as string,
+    company_id: row.company_id as string,
+    time: new Date(row.time as number),
+    action: row.action as AuditEventRecord["action"],
+    key_id: row.key_id as string,
+    actor_key_id: row.actor_key_id as string,
+    client_address: row.client_address as string,
+    user_agent: row.user_agent as string,
+    changes: JSON.parse(row.changes as string) as AuditEventRecord["changes"],
+    purge_time: new Date(row.purge_time as number),
   };
 }
 
@@ -128,10 +147,21 @@ export function sqliteDatabase(dataDir: string): TestDatabase {
       const row = open().prepare("SELECT * FROM api_keys WHERE id = ?").get(id);
       return row ? fromRow(row as Record<string, unknown>) : null;
     },
+    async auditEvents(companyId) {
+      const rows = companyId === undefined
+        ? open().prepare("SELECT * FROM audit_events ORDER BY time DESC, id DESC").all()
+        : open().prepare("SELECT * FROM audit_events WHERE company_id = ? ORDER BY time DESC, id DESC").all(companyId);
+      return rows.map((row) => fromAuditRow(row as Record<string, unknown>));
+    },
     async snapshot() {
       const keys = open().prepare("SELECT * FROM api_keys ORDER BY id").all() as { id: string }[];
       const state = open().prepare("SELECT * FROM service_state ORDER BY name").all() as { name: string }[];
-      return [...keys.map((row) => ({ ...row })), ...state.map((row) => ({ ...row, id: `state:${row.name}` }))];
+      const events = open().prepare("SELECT * FROM audit_events ORDER BY id").all() as { id: string }[];
+      return [
+        ...keys.map((row) => ({ ...row })),
+        ...state.map((row) => ({ ...row, id: `state:${row.name}` })),
+        ...events.map((row) => ({ ...row, id: `audit:${row.id}` })),
+      ];
     },
     async insert(records) {
       const insert = open().prepare(`INSERT INTO api_keys (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`);
@@ -153,9 +183,14 @@ export function sqliteDatabase(dataDir: string): TestDatabase {
     async delete(which) {
       if ("ids" in which) {
         const remove = open().prepare("DELETE FROM api_keys WHERE id = ?");
-        for (const id of which.ids) remove.run(id);
+        const removeEvents = open().prepare("DELETE FROM audit_events WHERE key_id = ?");
+        for (const id of which.ids) {
+          remove.run(id);
+          removeEvents.run(id);
+        }
       } else {
         open().prepare("DELETE FROM api_keys WHERE company_id = ?").run(which.companyId);
+        open().prepare("DELETE FROM audit_events WHERE company_id = ?").run(which.companyId);
       }
     },
     async close() {
@@ -167,14 +202,21 @@ export function sqliteDatabase(dataDir: string): TestDatabase {
 
 // ---- MongoDB ------------------------------------------------------------------------------------------
 
-type KeyDocument = Omit<KeyRecord, "id"> & { _id: string };
-const toRecord = ({ _id, ...rest }: KeyDocument): KeyRecord => ({ id: _id, ...rest });
+type KeyDocument = Omit<KeyRecord, "id"> & { _id: string; audit_outbox?: unknown; roll_undo?: unknown; expiry_audited?: unknown };
+const toRecord = ({ _id, audit_outbox: _outbox, roll_undo: _undo, expiry_audited: _audited, ...rest }: KeyDocument): KeyRecord => ({
+  id: _id,
+  ...rest,
+  rolled_from: rest.rolled_from ?? null,
+  rolled_to: rest.rolled_to ?? null,
+});
+type AuditDocument = Omit<AuditEventRecord, "id"> & { _id: string };
 
 /** Direct access to `database` on the MongoDB (or FerretDB) at `uri`. */
 export async function mongoDatabase(uri: string, database: string): Promise<TestDatabase> {
   const client = await new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 }).connect();
   const db = client.db(database);
   const keys = db.collection<KeyDocument>("api_keys");
+  const audit = db.collection<AuditDocument>("audit_events");
   return {
     engine: "mongodb",
     env: { MONGODB_URI: uri, MONGODB_DATABASE: database, API_KEY_PEPPER: TEST_PEPPER },
@@ -186,14 +228,20 @@ export async function mongoDatabase(uri: string, database: string): Promise<Test
       const document = await keys.findOne({ _id: id });
       return document ? toRecord(document) : null;
     },
+    async auditEvents(companyId) {
+      const documents = await audit.find(companyId === undefined ? {} : { company_id: companyId }).sort({ time: -1, _id: -1 }).toArray();
+      return documents.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+    },
     async snapshot() {
-      const [keyDocs, stateDocs] = await Promise.all([
+      const [keyDocs, stateDocs, auditDocs] = await Promise.all([
         keys.find({}).sort({ _id: 1 }).toArray(),
         db.collection("service_state").find({}).sort({ _id: 1 }).toArray(),
+        audit.find({}).sort({ _id: 1 }).toArray(),
       ]);
       return [
         ...keyDocs.map(({ _id, ...rest }) => ({ id: _id, ...rest })),
         ...stateDocs.map(({ _id, ...rest }) => ({ id: `state:${String(_id)}`, ...rest })),
+        ...auditDocs.map(({ _id, ...rest }) => ({ id: `audit:${_id}`, ...rest })),
       ];
     },
     async insert(records) {
@@ -204,6 +252,7 @@ export async function mongoDatabase(uri: string, database: string): Promise<Test
     },
     async delete(which) {
       await keys.deleteMany("ids" in which ? { _id: { $in: [...which.ids] } } : { company_id: which.companyId });
+      await audit.deleteMany("ids" in which ? { key_id: { $in: [...which.ids] } } : { company_id: which.companyId });
     },
     close: () => client.close(),
   };

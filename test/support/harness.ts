@@ -6,7 +6,7 @@ import type { Client } from "@connectrpc/connect";
 import type { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { StartOptions } from "../../service/app.js";
 import { connectClient, grpcClient } from "./clients.js";
-import { createTestDatabase, type Engine, type TestDatabase } from "./database.js";
+import { createTestDatabase, type Engine, type SnapshotRow, type TestDatabase } from "./database.js";
 import { startTestService, type TestService } from "./service.js";
 
 /** A started service with its database and admin clients. */
@@ -20,6 +20,11 @@ export interface Harness {
   connect(key?: string): Client<typeof ApiKeyService>;
   /** gRPC (binary, h2c) client with the given key, or none: sends what JSON cannot encode. */
   grpc(key?: string): Client<typeof ApiKeyService>;
+  /**
+   * Every stored row without last-use times, after writing pending uses: compare two to prove "nothing
+   * written" while the callers' own keys are being used.
+   */
+  snapshotWithoutUses(): Promise<SnapshotRow[]>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,10 @@ export async function startHarness(
     admin: connectClient(service.url, service.adminKey),
     connect: (key) => connectClient(service.url, key),
     grpc: (key) => grpcClient(service.url, key),
+    async snapshotWithoutUses() {
+      await service.lastUse.flush();
+      return (await db.snapshot()).map(({ last_used_time: _ignored, ...rest }) => rest);
+    },
     async stop() {
       await service.stop();
       await db.close();

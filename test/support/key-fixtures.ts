@@ -16,6 +16,9 @@ export const FIXTURE_NAMES = [
   "Partner, EU", "Partner, US", "QA", "qa2", "Zeta",
 ] as const;
 
+/** The makers of the fixture keys (every third key has none: a bootstrap key). */
+export const FIXTURE_CREATORS = ["key_c0ffee000001", "key_c0ffee000002"] as const;
+
 /** The fixture keys of `companyId`, judged against `now`. */
 export function fixtureSpecs(companyId: string, now: Date): SeedSpec[] {
   const at = (ms: number) => new Date(now.getTime() + ms);
@@ -30,6 +33,7 @@ export function fixtureSpecs(companyId: string, now: Date): SeedSpec[] {
     if (i === 6) expireTime = at(0); // expires exactly now: inactive
     if (i === 10) expireTime = at(1); // one millisecond from now: still active
     const revokeTime = i % 5 === 3 ? new Date(createTime.getTime() + 30 * 60_000) : null;
-    return { name, companyId, createTime, lastUsedTime, expireTime, revokeTime };
+    const createdBy = i % 3 === 0 ? null : FIXTURE_CREATORS[i % 3 === 1 ? 0 : 1];
+    return { name, companyId, createTime, lastUsedTime, expireTime, revokeTime, createdBy };
   });
 }

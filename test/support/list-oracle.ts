@@ -19,6 +19,8 @@ export interface OracleQuery {
   readonly lastUsedTime?: OracleRange;
   readonly expireTime?: OracleRange;
   readonly status?: "active" | "inactive";
+  /** The creator's Key Identifier, or null for keys without one (bootstrap keys). */
+  readonly createdBy?: string | null;
   readonly sortBy?: "default" | "name" | "create_time" | "last_used_time" | "expire_time" | "status";
   readonly descending?: boolean;
 }
@@ -52,7 +54,8 @@ export function expectedIds(records: readonly KeyRecord[], query: OracleQuery, n
       inRange(record.create_time, query.createTime) &&
       inRange(record.last_used_time, query.lastUsedTime) &&
       inRange(record.expire_time, query.expireTime) &&
-      (query.status === undefined || isActiveAt(record, now) === (query.status === "active")),
+      (query.status === undefined || isActiveAt(record, now) === (query.status === "active")) &&
+      (query.createdBy === undefined || record.created_by === query.createdBy),
   );
   const sign = query.descending ? -1 : 1;
   const sortBy = query.sortBy ?? "default";

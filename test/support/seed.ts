@@ -20,6 +20,8 @@ export interface SeedSpec {
   readonly lastUsedTime?: Date | null;
   readonly expireTime?: Date | null;
   readonly revokeTime?: Date | null;
+  /** The Key Identifier of the key that made it; null (the default) for a bootstrap key. */
+  readonly createdBy?: string | null;
 }
 
 /** A seeded key: its stored record and its secret. */
@@ -44,7 +46,7 @@ export async function seedKeys(
         name: spec.name,
         scopes: spec.scopes ?? ALL_SCOPES,
         expireTime: spec.expireTime ?? null,
-        createdBy: null,
+        createdBy: spec.createdBy ?? null,
       },
       spec.createTime,
       retentionMs,

@@ -1,17 +1,55 @@
-/** A key as a MongoDB document: the contract's record with the Key Identifier as `_id`. */
-import type { KeyRecord } from "../key-store.js";
+/**
+ * Keys and audit events as MongoDB documents: the contract's records with their identifiers as `_id`,
+ * plus the bookkeeping fields only this engine needs (never part of a record).
+ */
+import type { AuditEventRecord, KeyRecord } from "../key-store.js";
+
+/** An audit event in the audit_events collection. */
+export type AuditEventDocument = Omit<AuditEventRecord, "id"> & { _id: string };
+
+/** What a roll in progress keeps in the old key, so that a crash before its end can be undone (repair). */
+export interface RollUndo {
+  /** The old key's expiry and purge time before the roll. */
+  readonly expire_time: Date | null;
+  readonly purge_time: Date | null;
+  /** When the roll began. */
+  readonly at: Date;
+}
 
 /** One key in the api_keys collection. */
-export type KeyDocument = Omit<KeyRecord, "id"> & { _id: string };
+export type KeyDocument = Omit<KeyRecord, "id"> & {
+  _id: string;
+  /**
+   * Audit events written in the same (atomic) update as the change they record, by event id, until they
+   * are copied to audit_events and removed (see MongoKeyStore#flushOutbox): no transactions needed.
+   */
+  audit_outbox?: Record<string, AuditEventDocument>;
+  /** Set while a roll of this key is in progress (see MongoKeyStore#roll). */
+  roll_undo?: RollUndo;
+  /** True once the key's expiry is in the audit log (or it was revoked before it expired). */
+  expiry_audited?: boolean;
+};
 
-/** The document of a record. */
+/** The document of a record (without bookkeeping). */
 export function toDocument(record: KeyRecord): KeyDocument {
   const { id, ...rest } = record;
   return { _id: id, ...rest };
 }
 
-/** The record of a document. */
+/** The record of a document: the bookkeeping fields are left out; fields of older versions are defaulted. */
 export function toRecord(document: KeyDocument): KeyRecord {
+  const { _id, audit_outbox: _outbox, roll_undo: _undo, expiry_audited: _audited, ...rest } = document;
+  return { id: _id, ...rest, rolled_from: rest.rolled_from ?? null, rolled_to: rest.rolled_to ?? null };
+}
+
+/** The document of an audit event. */
+export function toAuditDocument(event: AuditEventRecord): AuditEventDocument {
+  const { id, ...rest } = event;
+  return { _id: id, ...rest, changes: [...rest.changes] };
+}
+
+/** The record of an audit event document. */
+export function toAuditRecord(document: AuditEventDocument): AuditEventRecord {
   const { _id, ...rest } = document;
   return { id: _id, ...rest };
 }

@@ -26,6 +26,7 @@ function rangeFilter(field: "create_time" | "last_used_time" | "expire_time", ra
 /** The conditions every read and count of a list shares, beside company_id. */
 function filterClauses(filter: KeyFilter): Filter<KeyDocument>[] {
   const clauses: Filter<KeyDocument>[] = [{ $or: [{ purge_time: null }, { purge_time: { $gt: filter.now } }] }];
+  if (filter.createdBy !== undefined) clauses.push({ created_by: filter.createdBy });
   // Both needles are lower-case plain text, escaped: a substring match, never the user's own regex.
   if (filter.idContains) clauses.push({ _id: { $regex: escapeRegex(filter.idContains) } });
   if (filter.nameContains) clauses.push({ name_lower: { $regex: escapeRegex(filter.nameContains) } });

@@ -3,6 +3,7 @@
  * now" becomes StoreUnavailableError; everything else passes through unchanged.
  */
 import {
+  MongoBulkWriteError,
   MongoError,
   MongoNetworkError,
   MongoNotConnectedError,
@@ -13,6 +14,8 @@ import { StoreUnavailableError } from "../key-store.js";
 
 /** True for errors that mean "the database cannot be reached now" rather than "the request is wrong". */
 function isUnreachable(error: unknown): boolean {
+  // A bulk write (insertMany, bulkWrite) wraps the network or selection error that stopped it.
+  if (error instanceof MongoBulkWriteError && error.errorResponse instanceof Error) return isUnreachable(error.errorResponse);
   if (
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNetworkError ||

@@ -6,21 +6,36 @@
  * refuses it with 238 NotImplemented: the service's own purge job runs instead), change streams for
  * revocations (FerretDB and a standalone mongod have none), and FerretDB's own limits, whose workarounds
  * stay in this file and are switched on only when the server says it is FerretDB.
+ *
+ * No transactions (FerretDB has none, and a sharded cluster would pay for them): a key change and its
+ * audit event are one atomic update of the key document, the event waiting in the document's
+ * `audit_outbox` until it is copied into audit_events (idempotently, by event id) and removed. A crash
+ * in between leaves it there for `repair`, which copies it later: an event is never lost nor doubled,
+ * and never recorded for a change that did not happen. A roll, which touches two documents, is ordered
+ * so that no new key exists unless the old key names it (see `roll`).
  */
 import { MongoClient, MongoServerError, type Collection, type Db } from "mongodb";
 import pRetry from "p-retry";
 import type { Logger } from "../../logger.js";
 import {
   DuplicateKeyIdError,
+  type AuditCursor,
+  type AuditEventRecord,
+  type AuditFilter,
   type BootstrapMarker,
+  type ChangeResult,
   type KeyRecord,
+  type KeyRoll,
   type KeyStore,
+  type KeyUpdate,
   type Revocation,
+  type RevocationResult,
   type StoreDescription,
   type Subscription,
 } from "../key-store.js";
 import type { CursorValue, KeyFilter, ListSegment } from "../list-plan.js";
-import { toDocument, toRecord, type KeyDocument } from "./key-document.js";
+import { AUDIT_SORT, auditPageFilter } from "./audit-filter.js";
+import { toAuditDocument, toAuditRecord, toDocument, toRecord, type AuditEventDocument, type KeyDocument } from "./key-document.js";
 import { countFilter, segmentQuery } from "./list-filter.js";
 import { translateMongoError } from "./mongodb-errors.js";
 
@@ -28,6 +43,8 @@ import { translateMongoError } from "./mongodb-errors.js";
 export const KEYS_COLLECTION = "api_keys";
 /** The collection of service-wide markers such as the bootstrap marker. */
 export const STATE_COLLECTION = "service_state";
+/** The append-only audit log (exported for tools and tests that read the database directly). */
+export const AUDIT_COLLECTION = "audit_events";
 const DUPLICATE_KEY = 11000;
 const NOT_IMPLEMENTED = 238;
 const INDEX_NOT_FOUND = 27;
@@ -49,6 +66,22 @@ const LIST_INDEXES = [
   // The keys without the date (an equality on null), newest first: the second segment of those orders.
   { name: "company_last_used_time_create_time", key: { company_id: 1, last_used_time: 1, create_time: -1, _id: -1 } },
   { name: "company_expire_time_create_time", key: { company_id: 1, expire_time: 1, create_time: -1, _id: -1 } },
+  // The List filter on created_by, newest first.
+  { name: "company_created_by", key: { company_id: 1, created_by: 1, create_time: -1, _id: -1 } },
+  // The expiry job: keys not yet audited as expired (null, i.e. missing, first), by expiry.
+  { name: "expiry_audited_expire_time", key: { expiry_audited: 1, expire_time: 1 } },
+] as const;
+/** Bookkeeping that repair looks for: only the few documents that have the field are in these indexes. */
+const SPARSE_INDEXES = [
+  { name: "audit_outbox", key: { audit_outbox: 1 } },
+  { name: "roll_undo_at", key: { "roll_undo.at": 1 } },
+] as const;
+/** The audit log's indexes: newest first in a company, alone or after one equality. */
+const AUDIT_INDEXES = [
+  { name: "company_time", key: { company_id: 1, time: -1, _id: -1 } },
+  { name: "company_key_time", key: { company_id: 1, key_id: 1, time: -1, _id: -1 } },
+  { name: "company_actor_time", key: { company_id: 1, actor_key_id: 1, time: -1, _id: -1 } },
+  { name: "company_action_time", key: { company_id: 1, action: 1, time: -1, _id: -1 } },
 ] as const;
 /** Indexes of earlier versions that no query uses any more; dropped at start. */
 const RETIRED_INDEXES = ["company_revoke_time"] as const;
@@ -60,6 +93,14 @@ const FERRETDB_LAST_USE_BATCH = 20;
 const REVOKE_ATTEMPTS = 5;
 /** When a revocation is checked again after Revoke has answered (FerretDB only, see #confirmLater). */
 const REVOKE_CONFIRM_DELAYS_MS = [250, 1_000, 5_000, 15_000] as const;
+/**
+ * How old an unfinished roll must be before repair finishes or undoes it: far longer than a roll takes
+ * (three writes), so repair never races a roll that is still running (a roll that finds itself undone
+ * deletes its new key and fails).
+ */
+export const ROLL_REPAIR_AFTER_MS = 120_000;
+/** Keys per read of the expiry job and of repair. */
+const JOB_BATCH = 500;
 
 /** How to reach the database. */
 export interface MongoStoreOptions {
@@ -84,6 +125,7 @@ export function describeUri(uri: string): string {
 export class MongoKeyStore implements KeyStore {
   readonly #keys: Collection<KeyDocument>;
   readonly #state: Collection<StateDocument>;
+  readonly #audit: Collection<AuditEventDocument>;
   /** FerretDB: the tail of this instance's updates of key documents, which run one at a time (#serialized). */
   #updates: Promise<unknown> = Promise.resolve();
 
@@ -96,6 +138,7 @@ export class MongoKeyStore implements KeyStore {
   ) {
     this.#keys = db.collection<KeyDocument>(KEYS_COLLECTION);
     this.#state = db.collection<StateDocument>(STATE_COLLECTION);
+    this.#audit = db.collection<AuditEventDocument>(AUDIT_COLLECTION);
   }
 
   /** Connects (waiting briefly for a database that is still starting), detects the server and creates the indexes. */
@@ -116,7 +159,7 @@ export class MongoKeyStore implements KeyStore {
       const info = await client.db("admin").command({ buildInfo: 1 });
       const isFerretDb = typeof info.ferretdbVersion === "string";
       const db = client.db(options.database);
-      const purgesItself = await ensureIndexes(db.collection(KEYS_COLLECTION), logger);
+      const purgesItself = await ensureIndexes(db.collection(KEYS_COLLECTION), db.collection(AUDIT_COLLECTION), logger);
       const description: StoreDescription = {
         engine: "mongodb",
         location,
@@ -144,15 +187,74 @@ export class MongoKeyStore implements KeyStore {
     await this.#run(() => this.db.command({ ping: 1 }));
   }
 
-  insert(record: KeyRecord): Promise<void> {
+  insert(record: KeyRecord, event: AuditEventRecord | null): Promise<void> {
     return this.#run(async () => {
-      try {
-        await this.#keys.insertOne(toDocument(record));
-      } catch (error) {
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new DuplicateKeyIdError();
-        throw error;
-      }
+      await this.#insertKey(record, event);
+      if (event) await this.#flushAfterChange([record.id]);
     });
+  }
+
+  async #insertKey(record: KeyRecord, event: AuditEventRecord | null): Promise<void> {
+    try {
+      await this.#keys.insertOne({ ...toDocument(record), ...(event ? { audit_outbox: { [event.id]: toAuditDocument(event) } } : {}) });
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new DuplicateKeyIdError();
+      throw error;
+    }
+  }
+
+  /** Adds events to the audit log; an event already there (same id) is left as it is. */
+  async #appendEvents(events: readonly AuditEventDocument[]): Promise<void> {
+    try {
+      await this.#audit.insertMany([...events], { ordered: false });
+    } catch (error) {
+      if (!isOnlyDuplicates(error)) throw error;
+    }
+  }
+
+  /**
+   * Copies the audit events waiting in these keys' documents into audit_events and removes them there.
+   * Idempotent: an event copied twice (two instances, a retry) is one event (its id is the _id). A key
+   * with a roll in progress keeps its events until the roll ends (the roll's own event may yet be undone).
+   */
+  async #flushOutbox(ids: readonly string[]): Promise<void> {
+    const documents = await this.#keys
+      .find({ _id: { $in: [...ids] }, audit_outbox: { $exists: true }, roll_undo: { $exists: false } }, { projection: { audit_outbox: 1 } })
+      .toArray();
+    if (documents.length === 0) return;
+    const events = documents.flatMap((document) => Object.values(document.audit_outbox ?? {}));
+    if (events.length > 0) await this.#appendEvents(events);
+    // Each copied event is removed by its own path: an event added meanwhile stays for the next flush.
+    const removals = documents.flatMap((document) => {
+      const copied = Object.keys(document.audit_outbox ?? {}).map((eventId) => [`audit_outbox.${eventId}`, "" as const]);
+      return copied.length > 0 ? [{ updateOne: { filter: { _id: document._id }, update: { $unset: Object.fromEntries(copied) } } }] : [];
+    });
+    const emptied = documents.map((document) => ({ updateOne: { filter: { _id: document._id, audit_outbox: {} }, update: { $unset: { audit_outbox: "" as const } } } }));
+    for (const operations of [removals, emptied]) {
+      // In chunks the database takes well (FerretDB deadlocks on update commands of 100+ statements).
+      for (let offset = 0; offset < operations.length; offset += this.description.lastUseBatchSize) {
+        const chunk = operations.slice(offset, offset + this.description.lastUseBatchSize);
+        await this.#serialized(() => this.#keys.bulkWrite(chunk, { ordered: false }));
+      }
+    }
+  }
+
+  /**
+   * Copies a change's events right after the change, which is done whatever happens here: if the
+   * database fails now, the events wait in the key documents for repair, and the call still succeeds
+   * (failing it would hide a change that happened: a Generate whose key exists but was never shown).
+   */
+  async #flushAfterChange(ids: readonly string[]): Promise<void> {
+    try {
+      await this.#flushOutbox(ids);
+    } catch (error) {
+      this.logger.warn({ err: error, keyIds: ids }, "copying audit events failed; they wait in the key documents until repair copies them");
+    }
+  }
+
+  /** Removes an outbox that has no event left (one that got a new event meanwhile stays). */
+  #dropEmptyOutbox(id: string) {
+    return this.#serialized(() => this.#keys.updateOne({ _id: id, audit_outbox: {} }, { $unset: { audit_outbox: "" } }));
   }
 
   findById(id: string): Promise<KeyRecord | null> {
@@ -177,29 +279,46 @@ export class MongoKeyStore implements KeyStore {
     });
   }
 
+  findManyInCompany(companyId: string, ids: readonly string[]): Promise<KeyRecord[]> {
+    return this.#run(async () => (await this.#keys.find({ company_id: companyId, _id: { $in: [...ids] } }).toArray()).map(toRecord));
+  }
+
   count(filter: KeyFilter): Promise<number> {
     return this.#run(() => this.#keys.countDocuments(countFilter(filter)));
   }
 
-  revoke(companyId: string, id: string, revocation: Revocation): Promise<KeyRecord | null> {
+  revoke(companyId: string, revocations: readonly Revocation[]): Promise<RevocationResult[]> {
     return this.#run(async () => {
       // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
       // wins. FerretDB v1.24 applies neither the condition nor the update atomically (see #serialized),
       // so there the result is read back and the revocation applied again if another writer undid it.
-      for (let attempt = 1; ; attempt++) {
-        await this.#applyRevocation(companyId, id, revocation);
-        const after = await this.findInCompany(companyId, id);
-        if (!this.isFerretDb || after === null || after.revoke_time !== null || attempt >= REVOKE_ATTEMPTS) {
-          if (this.isFerretDb && after !== null) this.#confirmLater(companyId, id, revocation);
-          return after;
-        }
-        this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
+      const applied = new Set<string>();
+      let pending = [...revocations];
+      let stored = new Map<string, KeyRecord>();
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const results = await Promise.all(pending.map((revocation) => this.#applyRevocation(companyId, revocation)));
+        pending.forEach((revocation, index) => results[index]!.modifiedCount === 1 && applied.add(revocation.id));
+        const ids = revocations.map((revocation) => revocation.id);
+        stored = new Map((await this.#keys.find({ company_id: companyId, _id: { $in: ids } }).toArray()).map((document) => [document._id, toRecord(document)]));
+        if (!this.isFerretDb || attempt >= REVOKE_ATTEMPTS) break;
+        pending = pending.filter((revocation) => stored.get(revocation.id)?.revoke_time === null);
+        if (pending.length > 0) this.logger.warn({ keyIds: pending.map((revocation) => revocation.id) }, "a concurrent update undid a revocation; applying it again");
       }
+      if (this.isFerretDb) this.#confirmLater(companyId, revocations.filter((revocation) => stored.has(revocation.id)));
+      if (applied.size > 0) await this.#flushAfterChange([...applied]);
+      return revocations.map((revocation) => ({ id: revocation.id, applied: applied.has(revocation.id), record: stored.get(revocation.id) ?? null }));
     });
   }
 
-  #applyRevocation(companyId: string, id: string, revocation: Revocation) {
-    return this.#serialized(() => this.#keys.updateOne({ _id: id, company_id: companyId, revoke_time: null }, { $set: { ...revocation } }));
+  /** The revocation and its event, in one update of the key document. */
+  #applyRevocation(companyId: string, revocation: Revocation) {
+    const { id, revoke_time, purge_time, event } = revocation;
+    return this.#serialized(() =>
+      this.#keys.updateOne(
+        { _id: id, company_id: companyId, revoke_time: null },
+        { $set: { revoke_time, purge_time, [`audit_outbox.${event.id}`]: toAuditDocument(event) } },
+      ),
+    );
   }
 
   /**
@@ -207,18 +326,165 @@ export class MongoKeyStore implements KeyStore {
    * FerretDB shared by several instances, another instance's last-use write that read the document before
    * the revoke can still write it back afterwards (one update's duration later).
    */
-  #confirmLater(companyId: string, id: string, revocation: Revocation): void {
+  #confirmLater(companyId: string, revocations: readonly Revocation[]): void {
+    if (revocations.length === 0) return;
+    const byId = new Map(revocations.map((revocation) => [revocation.id, revocation]));
     for (const delay of REVOKE_CONFIRM_DELAYS_MS) {
       setTimeout(() => {
-        this.findInCompany(companyId, id)
-          .then(async (record) => {
-            if (record === null || record.revoke_time !== null) return;
-            this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
-            await this.#applyRevocation(companyId, id, revocation);
+        // One read for the whole call's keys: FerretDB scans the collection for every query.
+        this.#keys
+          .find({ company_id: companyId, _id: { $in: [...byId.keys()] }, revoke_time: null }, { projection: { _id: 1 } })
+          .toArray()
+          .then(async (undone) => {
+            if (undone.length === 0) return;
+            this.logger.warn({ keyIds: undone.map((document) => document._id) }, "a concurrent update undid a revocation; applying it again");
+            // The same event ids: a copy that reached the audit log already makes this one a dropped duplicate.
+            for (const { _id } of undone) await this.#applyRevocation(companyId, byId.get(_id)!);
+            await this.#flushOutbox(undone.map((document) => document._id));
           })
           .catch(() => undefined); // the database is closing or down; the next check (or Revoke again) repairs
       }, delay).unref();
     }
+  }
+
+  update(companyId: string, update: KeyUpdate): Promise<ChangeResult> {
+    return this.#run(async () => {
+      const { id, expected, name, expire_time, purge_time, event } = update;
+      const result = await this.#serialized(() =>
+        this.#keys.updateOne(
+          { _id: id, company_id: companyId, revoke_time: null, name: expected.name, expire_time: expected.expire_time },
+          { $set: { name, name_lower: name.toLowerCase(), expire_time, purge_time, [`audit_outbox.${event.id}`]: toAuditDocument(event) } },
+        ),
+      );
+      const applied = result.matchedCount === 1;
+      if (applied) await this.#flushAfterChange([id]);
+      return { applied, record: await this.findInCompany(companyId, id) };
+    });
+  }
+
+  /**
+   * A roll in three writes, ordered so that a failure at any point leaves no new key that the old key
+   * does not name: (1) the old key is claimed (linked to the new id, given its new end, its previous
+   * end kept in `roll_undo`), atomically and only if it is still unrolled, which also settles two
+   * concurrent rolls; (2) the new key is inserted; (3) `roll_undo` is removed. A failure after (1) undoes
+   * it; a crash leaves `roll_undo`, which repair turns into a finished roll (the new key exists) or
+   * undoes (it does not) once the roll is ROLL_REPAIR_AFTER_MS old.
+   */
+  roll(companyId: string, roll: KeyRoll): Promise<ChangeResult> {
+    return this.#run(async () => {
+      const { id, expected, successor, rollEvent, successorEvent } = roll;
+      const claimed = await this.#serialized(() =>
+        this.#keys.updateOne(
+          { _id: id, company_id: companyId, revoke_time: null, rolled_to: null, name: expected.name, expire_time: expected.expire_time },
+          {
+            $set: {
+              rolled_to: successor.id,
+              expire_time: roll.expire_time,
+              purge_time: roll.purge_time,
+              roll_undo: { expire_time: expected.expire_time, purge_time: roll.previous_purge_time, at: rollEvent.time },
+              [`audit_outbox.${rollEvent.id}`]: toAuditDocument(rollEvent),
+            },
+          },
+        ),
+      );
+      let current = await this.findInCompany(companyId, id);
+      // FerretDB: a concurrent roll by another instance may have overwritten the claim: the link says who won.
+      if (claimed.matchedCount !== 1 || current?.rolled_to !== successor.id) return { applied: false, record: current };
+      try {
+        await this.#insertKey(successor, successorEvent);
+      } catch (error) {
+        // Inserted after all (the reply was lost)? Then the roll goes on; otherwise it is undone.
+        const stored = error instanceof DuplicateKeyIdError ? null : await this.findById(successor.id).catch(() => undefined);
+        if (stored?.rolled_from !== id) {
+          await this.#undoRoll(id, successor.id).catch((undoError: unknown) =>
+            this.logger.warn({ err: undoError, keyId: id }, "undoing an interrupted roll failed; repair will undo it"),
+          );
+          throw error;
+        }
+      }
+      const finished = await this.#serialized(() => this.#keys.updateOne({ _id: id, rolled_to: successor.id, roll_undo: { $exists: true } }, { $unset: { roll_undo: "" } })).catch(
+        (error: unknown) => {
+          // The new key is stored: the roll stands, and repair removes roll_undo (it finds the new key).
+          this.logger.warn({ err: error, keyId: id }, "finishing a roll failed; repair will finish it");
+          return null;
+        },
+      );
+      if (finished && finished.matchedCount !== 1) {
+        // Repair undid this roll while it was stalled: the new key must not stay, unnamed by the old one.
+        await this.deleteUnshown(companyId, successor.id);
+        throw new Error(`the roll of ${id} took longer than ${ROLL_REPAIR_AFTER_MS} ms and was undone`);
+      }
+      if (finished) await this.#flushAfterChange([id, successor.id]);
+      current = await this.findInCompany(companyId, id).catch(() => null) ?? { ...current!, rolled_to: successor.id, expire_time: roll.expire_time, purge_time: roll.purge_time };
+      return { applied: true, record: current };
+    });
+  }
+
+  /** Puts an old key back as it was before an unfinished roll to `successorId` (and drops the roll's event). */
+  async #undoRoll(id: string, successorId: string): Promise<void> {
+    const document = await this.#keys.findOne({ _id: id, rolled_to: successorId, roll_undo: { $exists: true } });
+    if (!document?.roll_undo) return;
+    const rollEvents = Object.values(document.audit_outbox ?? {}).filter((event) => event.action === "roll" && event.key_id === id);
+    await this.#serialized(() =>
+      this.#keys.updateOne(
+        { _id: id, rolled_to: successorId, roll_undo: { $exists: true } },
+        {
+          $set: { rolled_to: null, expire_time: document.roll_undo!.expire_time, purge_time: document.roll_undo!.purge_time },
+          $unset: { roll_undo: "", ...Object.fromEntries(rollEvents.map((event) => [`audit_outbox.${event._id}`, "" as const])) },
+        },
+      ),
+    );
+    await this.#dropEmptyOutbox(id);
+  }
+
+  async repair(now: Date): Promise<number> {
+    return this.#run(async () => {
+      let repaired = 0;
+      // Rolls interrupted by a crash: finished when the new key exists, undone when it does not.
+      const stale = await this.#keys.find({ "roll_undo.at": { $lte: new Date(now.getTime() - ROLL_REPAIR_AFTER_MS) } }).limit(JOB_BATCH).toArray();
+      for (const document of stale) {
+        const successor = document.rolled_to ? await this.findById(document.rolled_to) : null;
+        if (successor?.rolled_from === document._id) {
+          await this.#serialized(() => this.#keys.updateOne({ _id: document._id, roll_undo: { $exists: true } }, { $unset: { roll_undo: "" } }));
+        } else {
+          await this.#undoRoll(document._id, document.rolled_to ?? "");
+          this.logger.warn({ keyId: document._id }, "undid a roll that a crash interrupted before its new key was stored");
+        }
+        repaired++;
+      }
+      // Audit events still waiting in key documents (a crash between a change and the copy).
+      const waiting = await this.#keys.find({ audit_outbox: { $exists: true }, roll_undo: { $exists: false } }, { projection: { _id: 1 } }).limit(JOB_BATCH).toArray();
+      if (waiting.length > 0) await this.#flushOutbox(waiting.map((document) => document._id));
+      return repaired + waiting.length;
+    });
+  }
+
+  recordExpiries(now: Date, eventOf: (record: KeyRecord) => AuditEventRecord): Promise<number> {
+    return this.#run(async () => {
+      let seen = 0;
+      for (;;) {
+        // Not audited yet (the field is missing until then), expired by now.
+        const documents = await this.#keys.find({ expiry_audited: { $exists: false }, expire_time: { $lte: now } }).limit(JOB_BATCH).toArray();
+        const records = documents.map(toRecord);
+        // A key revoked before its expiry never expired: its end is the revoke event.
+        const events = records
+          .filter((record) => record.revoke_time === null || record.revoke_time.getTime() >= record.expire_time!.getTime())
+          .map((record) => toAuditDocument(eventOf(record)));
+        if (events.length > 0) {
+          // Same event id for a key whoever writes it: a second instance's copy is a duplicate and dropped.
+          await this.#appendEvents(events);
+        }
+        if (records.length > 0) {
+          await this.#serialized(() => this.#keys.updateMany({ _id: { $in: records.map((record) => record.id) } }, { $set: { expiry_audited: true } }));
+        }
+        seen += records.length;
+        if (records.length < JOB_BATCH) return seen;
+      }
+    });
+  }
+
+  listAuditEvents(filter: AuditFilter, after: AuditCursor | undefined, limit: number): Promise<AuditEventRecord[]> {
+    return this.#run(async () => (await this.#audit.find(auditPageFilter(filter, after)).sort(AUDIT_SORT).limit(limit).toArray()).map(toAuditRecord));
   }
 
   /**
@@ -249,7 +515,11 @@ export class MongoKeyStore implements KeyStore {
   }
 
   purge(now: Date): Promise<number> {
-    return this.#run(async () => (await this.#keys.deleteMany({ purge_time: { $lte: now } })).deletedCount);
+    return this.#run(async () => {
+      const { deletedCount } = await this.#keys.deleteMany({ purge_time: { $lte: now } });
+      await this.#audit.deleteMany({ purge_time: { $lte: now } });
+      return deletedCount;
+    });
   }
 
   isPristine(): Promise<boolean> {
@@ -274,9 +544,10 @@ export class MongoKeyStore implements KeyStore {
     });
   }
 
-  deleteUnshown(id: string): Promise<void> {
+  deleteUnshown(companyId: string, id: string): Promise<void> {
     return this.#run(async () => {
-      await this.#keys.deleteOne({ _id: id });
+      await this.#keys.deleteOne({ _id: id, company_id: companyId });
+      await this.#audit.deleteMany({ company_id: companyId, key_id: id });
     });
   }
 
@@ -310,15 +581,31 @@ export class MongoKeyStore implements KeyStore {
   }
 }
 
+/** True when a write failed only because the documents exist already (duplicate _id). */
+function isOnlyDuplicates(error: unknown): boolean {
+  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return true;
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } } | null)?.writeErrors;
+  const codes = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []).map((writeError) => writeError.code);
+  return codes.length > 0 && codes.every((code) => code === DUPLICATE_KEY);
+}
+
 /**
  * Creates every index, idempotently; returns true when the retention purge is a TTL index. Tries a TTL
  * index on purge_time first; a server that refuses TTL indexes (FerretDB answers 238 NotImplemented)
  * gets a plain index and the service's own purge job.
  */
-async function ensureIndexes(keys: Collection<KeyDocument>, logger: Logger): Promise<boolean> {
+async function ensureIndexes(keys: Collection<KeyDocument>, audit: Collection<AuditEventDocument>, logger: Logger): Promise<boolean> {
   // One index per command: FerretDB v1.24.2 panics and drops the connection when one createIndexes
   // names two or more indexes that all exist already, i.e. on every start after the first.
   for (const index of LIST_INDEXES) await keys.createIndex(index.key, { name: index.name });
+  for (const index of AUDIT_INDEXES) await audit.createIndex(index.key, { name: index.name });
+  for (const index of SPARSE_INDEXES) {
+    await keys.createIndex(index.key, { name: index.name, sparse: true }).catch(async (error: unknown) => {
+      // A server without sparse indexes gets a plain one (repair's reads are then less selective).
+      if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
+      await keys.createIndex(index.key, { name: index.name });
+    });
+  }
   for (const name of RETIRED_INDEXES) {
     await keys.dropIndex(name).catch((error: unknown) => {
       if (!(error instanceof MongoServerError && (error.code === INDEX_NOT_FOUND || /not found/i.test(error.message)))) throw error;
@@ -326,11 +613,13 @@ async function ensureIndexes(keys: Collection<KeyDocument>, logger: Logger): Pro
   }
   try {
     await keys.createIndex({ purge_time: 1 }, { name: "purge_time_ttl", expireAfterSeconds: 0 });
+    await audit.createIndex({ purge_time: 1 }, { name: "purge_time_ttl", expireAfterSeconds: 0 });
     return true;
   } catch (error) {
     if (!(error instanceof MongoServerError) || error.code !== NOT_IMPLEMENTED) throw error;
     await keys.createIndex({ purge_time: 1 }, { name: "purge_time" });
-    logger.info("the database refuses TTL indexes; inactive keys are purged by the service's own job");
+    await audit.createIndex({ purge_time: 1 }, { name: "purge_time" });
+    logger.info("the database refuses TTL indexes; inactive keys and old audit events are purged by the service's own job");
     return false;
   }
 }

@@ -93,6 +93,9 @@ function toRecord(document: DecodedDocument): KeyRecord {
     revoke_time: (revoke_time as Date | null | undefined) ?? null,
     purge_time: (purge_time as Date | null | undefined) ?? null,
     created_by: (created_by as string | null | undefined) ?? null,
+    // The earlier versions had no Roll.
+    rolled_from: null,
+    rolled_to: null,
   };
 }
 

@@ -15,7 +15,8 @@ export interface BoundSql {
 }
 
 /** The columns of api_keys, in the order the record mapper reads them. */
-export const KEY_COLUMNS = "id, company_id, name, name_lower, secret_hash, scopes, create_time, last_used_time, expire_time, revoke_time, purge_time, created_by";
+export const KEY_COLUMNS =
+  "id, company_id, name, name_lower, secret_hash, scopes, create_time, last_used_time, expire_time, revoke_time, purge_time, created_by, rolled_from, rolled_to";
 
 const ms = (value: CursorValue | Date): string | number => (value instanceof Date ? value.getTime() : value);
 
@@ -35,6 +36,12 @@ function filterClauses(filter: KeyFilter): { where: string[]; params: (string | 
   const now = filter.now.getTime();
   const where = ["company_id = ?", "(purge_time IS NULL OR purge_time > ?)"];
   const params: (string | number)[] = [filter.companyId, now];
+  if (filter.createdBy === null) {
+    where.push("created_by IS NULL");
+  } else if (filter.createdBy !== undefined) {
+    where.push("created_by = ?");
+    params.push(filter.createdBy);
+  }
   if (filter.idContains) {
     where.push("instr(id, ?) > 0");
     params.push(filter.idContains);
@@ -56,10 +63,14 @@ function filterClauses(filter: KeyFilter): { where: string[]; params: (string | 
   return { where, params };
 }
 
-/** The index that serves a segment's order (see schema.ts). */
-export function indexOf(segment: ListSegment): string {
+/**
+ * The index that serves a segment's order (see schema.ts). With a creator filter, the orders that walk
+ * Created at walk the creator's part of the created_by index instead, which holds only that creator's keys.
+ */
+export function indexOf(segment: ListSegment, filter?: Pick<KeyFilter, "createdBy">): string {
   const first: SortableField = segment.sort[0]![0];
   const { condition } = segment;
+  if (filter?.createdBy !== undefined && first === "create_time") return "api_keys_company_created_by";
   if (condition.kind === "lacks") return condition.field === "last_used_time" ? "api_keys_company_never_used" : "api_keys_company_never_expiring";
   switch (first) {
     case "name_lower":
@@ -112,7 +123,7 @@ export function segmentSql(filter: KeyFilter, segment: ListSegment, after: reado
   const order = fields.map((field) => `${field} ${descending ? "DESC" : "ASC"}`).join(", ");
   params.push(limit);
   return {
-    sql: `SELECT id FROM api_keys INDEXED BY ${indexOf(segment)} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`,
+    sql: `SELECT id FROM api_keys INDEXED BY ${indexOf(segment, filter)} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`,
     params,
   };
 }

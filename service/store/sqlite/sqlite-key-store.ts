@@ -14,14 +14,24 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   DuplicateKeyIdError,
   StoreUnusableError,
+  type AuditAction,
+  type AuditChange,
+  type AuditCursor,
+  type AuditEventRecord,
+  type AuditFilter,
   type BootstrapMarker,
+  type ChangeResult,
   type KeyRecord,
+  type KeyRoll,
   type KeyStore,
+  type KeyUpdate,
   type Revocation,
+  type RevocationResult,
   type StoreDescription,
   type Subscription,
 } from "../key-store.js";
 import type { CursorValue, KeyFilter, ListSegment } from "../list-plan.js";
+import { AUDIT_COLUMNS, auditPageSql } from "./audit-sql.js";
 import { countSql, KEY_COLUMNS, ROWS_BY_ID_SQL, segmentSql } from "./list-sql.js";
 import { migrate } from "./schema.js";
 import { isUniqueViolation, translateSqliteError } from "./sqlite-errors.js";
@@ -46,6 +56,22 @@ interface KeyRow {
   revoke_time: number | null;
   purge_time: number | null;
   created_by: string | null;
+  rolled_from: string | null;
+  rolled_to: string | null;
+}
+
+/** A row of audit_events as node:sqlite returns it. */
+interface AuditRow {
+  id: string;
+  company_id: string;
+  time: number;
+  action: string;
+  key_id: string;
+  actor_key_id: string;
+  client_address: string;
+  user_agent: string;
+  changes: string;
+  purge_time: number;
 }
 
 const dateOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -66,8 +92,56 @@ function toRecord(row: KeyRow): KeyRecord {
     revoke_time: dateOrNull(row.revoke_time),
     purge_time: dateOrNull(row.purge_time),
     created_by: row.created_by,
+    rolled_from: row.rolled_from,
+    rolled_to: row.rolled_to,
   };
 }
+
+/** A stored audit row as the contract's record. */
+function toAuditRecord(row: AuditRow): AuditEventRecord {
+  return {
+    id: row.id,
+    company_id: row.company_id,
+    time: new Date(row.time),
+    action: row.action as AuditAction,
+    key_id: row.key_id,
+    actor_key_id: row.actor_key_id,
+    client_address: row.client_address,
+    user_agent: row.user_agent,
+    changes: JSON.parse(row.changes) as AuditChange[],
+    purge_time: new Date(row.purge_time),
+  };
+}
+
+/** The values of an audit record in AUDIT_COLUMNS order. */
+function toAuditRow(event: AuditEventRecord): (string | number)[] {
+  return [
+    event.id,
+    event.company_id,
+    event.time.getTime(),
+    event.action,
+    event.key_id,
+    event.actor_key_id,
+    event.client_address,
+    event.user_agent,
+    JSON.stringify(event.changes),
+    event.purge_time.getTime(),
+  ];
+}
+
+const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
+const INSERT_KEY = `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (${placeholders(KEY_COLUMNS)})`;
+const INSERT_EVENT = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (${placeholders(AUDIT_COLUMNS)})`;
+const SELECT_IN_COMPANY = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ? AND company_id = ?`;
+/**
+ * Keys of a company among a JSON array of ids: one primary-key seek per id (exported for the plan test).
+ * `+company_id` keeps SQLite from walking the company's part of an index instead (a scan of the company).
+ */
+export const SELECT_MANY_IN_COMPANY = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id IN (SELECT value FROM json_each(?)) AND +company_id = ?`;
+/** The expiry job's batch: expired keys not yet audited, oldest expiry first (exported for the plan test). */
+export const SELECT_UNAUDITED_EXPIRIES =
+  `SELECT ${KEY_COLUMNS} FROM api_keys INDEXED BY api_keys_expiry_unaudited ` +
+  "WHERE expire_time <= ? AND expiry_audited IS NULL AND expire_time IS NOT NULL ORDER BY expire_time LIMIT ?";
 
 /** The values of a record in KEY_COLUMNS order. */
 export function toRow(record: KeyRecord): (string | number | null)[] {
@@ -84,6 +158,8 @@ export function toRow(record: KeyRecord): (string | number | null)[] {
     msOrNull(record.revoke_time),
     msOrNull(record.purge_time),
     record.created_by,
+    record.rolled_from,
+    record.rolled_to,
   ];
 }
 
@@ -194,15 +270,31 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  insert(record: KeyRecord): Promise<void> {
-    return this.#run(() => {
-      try {
-        this.#statement(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...toRow(record));
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new DuplicateKeyIdError();
-        throw error;
-      }
-    });
+  insert(record: KeyRecord, event: AuditEventRecord | null): Promise<void> {
+    return this.#run(() =>
+      this.#transaction(() => {
+        this.#insertKey(record);
+        if (event) this.#insertEvent(event);
+      }),
+    );
+  }
+
+  #insertKey(record: KeyRecord): void {
+    try {
+      this.#statement(INSERT_KEY).run(...toRow(record));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateKeyIdError();
+      throw error;
+    }
+  }
+
+  #insertEvent(event: AuditEventRecord): void {
+    this.#statement(INSERT_EVENT).run(...toAuditRow(event));
+  }
+
+  #findInCompany(companyId: string, id: string): KeyRecord | null {
+    const row = this.#statement(SELECT_IN_COMPANY).get(id, companyId) as KeyRow | undefined;
+    return row ? toRecord(row) : null;
   }
 
   findById(id: string): Promise<KeyRecord | null> {
@@ -213,9 +305,17 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   findInCompany(companyId: string, id: string): Promise<KeyRecord | null> {
+    return this.#run(() => this.#findInCompany(companyId, id));
+  }
+
+  findManyInCompany(companyId: string, ids: readonly string[]): Promise<KeyRecord[]> {
     return this.#run(() => {
-      const row = this.#statement(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ? AND company_id = ?`).get(id, companyId) as KeyRow | undefined;
-      return row ? toRecord(row) : null;
+      // One statement for any number of ids: a primary-key seek per id of the JSON array.
+      const rows = this.#statement(SELECT_MANY_IN_COMPANY).all(
+        JSON.stringify(ids),
+        companyId,
+      ) as unknown as KeyRow[];
+      return rows.map(toRecord);
     });
   }
 
@@ -245,18 +345,73 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  revoke(companyId: string, id: string, revocation: Revocation): Promise<KeyRecord | null> {
-    return this.#run(() => {
-      // One statement: the revoke_time IS NULL condition makes the first of concurrent revocations win.
-      this.#statement("UPDATE api_keys SET revoke_time = ?, purge_time = ? WHERE id = ? AND company_id = ? AND revoke_time IS NULL").run(
-        revocation.revoke_time.getTime(),
-        msOrNull(revocation.purge_time),
-        id,
-        companyId,
-      );
-      const row = this.#statement(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ? AND company_id = ?`).get(id, companyId) as KeyRow | undefined;
-      return row ? toRecord(row) : null;
-    });
+  revoke(companyId: string, revocations: readonly Revocation[]): Promise<RevocationResult[]> {
+    return this.#run(() =>
+      this.#transaction(() =>
+        revocations.map((revocation) => {
+          // The revoke_time IS NULL condition makes the first of concurrent revocations win; only it is audited.
+          const applied =
+            this.#statement("UPDATE api_keys SET revoke_time = ?, purge_time = ? WHERE id = ? AND company_id = ? AND revoke_time IS NULL").run(
+              revocation.revoke_time.getTime(),
+              msOrNull(revocation.purge_time),
+              revocation.id,
+              companyId,
+            ).changes === 1;
+          if (applied) this.#insertEvent(revocation.event);
+          return { id: revocation.id, applied, record: this.#findInCompany(companyId, revocation.id) };
+        }),
+      ),
+    );
+  }
+
+  update(companyId: string, update: KeyUpdate): Promise<ChangeResult> {
+    return this.#run(() =>
+      this.#transaction(() => {
+        const applied =
+          this.#statement(
+            "UPDATE api_keys SET name = ?, name_lower = ?, expire_time = ?, purge_time = ? " +
+              "WHERE id = ? AND company_id = ? AND revoke_time IS NULL AND name = ? AND expire_time IS ?",
+          ).run(
+            update.name,
+            update.name.toLowerCase(),
+            msOrNull(update.expire_time),
+            msOrNull(update.purge_time),
+            update.id,
+            companyId,
+            update.expected.name,
+            msOrNull(update.expected.expire_time),
+          ).changes === 1;
+        if (applied) this.#insertEvent(update.event);
+        return { applied, record: this.#findInCompany(companyId, update.id) };
+      }),
+    );
+  }
+
+  roll(companyId: string, roll: KeyRoll): Promise<ChangeResult> {
+    // One transaction: the old key's end and link, the new key and both events, or none of them.
+    return this.#run(() =>
+      this.#transaction(() => {
+        const applied =
+          this.#statement(
+            "UPDATE api_keys SET rolled_to = ?, expire_time = ?, purge_time = ? " +
+              "WHERE id = ? AND company_id = ? AND revoke_time IS NULL AND rolled_to IS NULL AND name = ? AND expire_time IS ?",
+          ).run(
+            roll.successor.id,
+            roll.expire_time.getTime(),
+            msOrNull(roll.purge_time),
+            roll.id,
+            companyId,
+            roll.expected.name,
+            msOrNull(roll.expected.expire_time),
+          ).changes === 1;
+        if (applied) {
+          this.#insertKey(roll.successor); // a DuplicateKeyIdError rolls the whole transaction back
+          this.#insertEvent(roll.rollEvent);
+          this.#insertEvent(roll.successorEvent);
+        }
+        return { applied, record: this.#findInCompany(companyId, roll.id) };
+      }),
+    );
   }
 
   async recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number> {
@@ -280,19 +435,55 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async purge(now: Date): Promise<number> {
-    let purged = 0;
+    const purged = await this.#deleteInChunks("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)", now);
+    await this.#deleteInChunks("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE purge_time <= ? LIMIT ?)", now);
+    return purged;
+  }
+
+  async #deleteInChunks(sql: string, now: Date): Promise<number> {
+    let total = 0;
     for (;;) {
-      const deleted = await this.#run(
-        () =>
-          Number(
-            this.#statement("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)").run(now.getTime(), PURGE_CHUNK)
-              .changes,
-          ),
-      );
-      purged += deleted;
-      if (deleted < PURGE_CHUNK) return purged;
+      const deleted = await this.#run(() => Number(this.#statement(sql).run(now.getTime(), PURGE_CHUNK).changes));
+      total += deleted;
+      if (deleted < PURGE_CHUNK) return total;
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  async recordExpiries(now: Date, eventOf: (record: KeyRecord) => AuditEventRecord): Promise<number> {
+    let seen = 0;
+    for (;;) {
+      // Read and written in one write transaction: two processes on the file never record one expiry twice.
+      const batch = await this.#run(() =>
+        this.#transaction(() => {
+          const rows = this.#statement(SELECT_UNAUDITED_EXPIRIES).all(now.getTime(), WRITE_CHUNK) as unknown as KeyRow[];
+          const mark = this.#statement("UPDATE api_keys SET expiry_audited = 1 WHERE id = ?");
+          for (const record of rows.map(toRecord)) {
+            // A key revoked before its expiry never expired: its end is the revoke event.
+            if (record.revoke_time === null || record.revoke_time.getTime() >= record.expire_time!.getTime()) {
+              this.#statement(`INSERT OR IGNORE ${INSERT_EVENT.slice("INSERT ".length)}`).run(...toAuditRow(eventOf(record)));
+            }
+            mark.run(record.id);
+          }
+          return rows.length;
+        }),
+      );
+      seen += batch;
+      if (batch < WRITE_CHUNK) return seen;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Every change is one transaction here: nothing is ever left half-done. */
+  repair(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  listAuditEvents(filter: AuditFilter, after: AuditCursor | undefined, limit: number): Promise<AuditEventRecord[]> {
+    return this.#run(() => {
+      const { sql, params } = auditPageSql(filter, after, limit);
+      return (this.#statement(sql).all(...params) as unknown as AuditRow[]).map(toAuditRecord);
+    });
   }
 
   isPristine(): Promise<boolean> {
@@ -319,10 +510,13 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  deleteUnshown(id: string): Promise<void> {
-    return this.#run(() => {
-      this.#statement("DELETE FROM api_keys WHERE id = ?").run(id);
-    });
+  deleteUnshown(companyId: string, id: string): Promise<void> {
+    return this.#run(() =>
+      this.#transaction(() => {
+        this.#statement("DELETE FROM api_keys WHERE id = ? AND company_id = ?").run(id, companyId);
+        this.#statement("DELETE FROM audit_events WHERE company_id = ? AND key_id = ?").run(companyId, id);
+      }),
+    );
   }
 
   /** SQLite cannot push changes to other processes: revocations reach them through their own reads. */
@@ -339,7 +533,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   #insertEach(records: Iterable<KeyRecord>): number {
-    const insert = this.#statement(`INSERT OR IGNORE INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const insert = this.#statement(`INSERT OR IGNORE INTO api_keys (${KEY_COLUMNS}) VALUES (${placeholders(KEY_COLUMNS)})`);
     let added = 0;
     for (const record of records) added += Number(insert.run(...toRow(record)).changes);
     return added;

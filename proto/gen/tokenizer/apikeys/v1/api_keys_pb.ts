@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tokenizer/apikeys/v1/api_keys.proto.
  */
 export const file_tokenizer_apikeys_v1_api_keys: GenFile = /*@__PURE__*/
-  fileDesc("CiN0b2tlbml6ZXIvYXBpa2V5cy92MS9hcGlfa2V5cy5wcm90bxIUdG9rZW5pemVyLmFwaWtleXMudjEiqgMKBkFwaUtleRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBnN0YXR1cxgGIAEoDjIcLnRva2VuaXplci5hcGlrZXlzLnYxLlN0YXR1cxI9Cg9pbmFjdGl2ZV9yZWFzb24YByABKA4yJC50b2tlbml6ZXIuYXBpa2V5cy52MS5JbmFjdGl2ZVJlYXNvbhIvCgtyZXZva2VfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc2NvcGVzGAkgAygJEhIKCmNvbXBhbnlfaWQYCiABKAkSLgoKcHVyZ2VfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXwoJVGltZVJhbmdlEikKBXN0YXJ0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgNlbmQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvkCCgtMaXN0UmVxdWVzdBITCgtpZF9jb250YWlucxgBIAEoCRIVCg1uYW1lX2NvbnRhaW5zGAIgASgJEjQKC2NyZWF0ZV90aW1lGAMgASgLMh8udG9rZW5pemVyLmFwaWtleXMudjEuVGltZVJhbmdlEjcKDmxhc3RfdXNlZF90aW1lGAQgASgLMh8udG9rZW5pemVyLmFwaWtleXMudjEuVGltZVJhbmdlEjQKC2V4cGlyZV90aW1lGAUgASgLMh8udG9rZW5pemVyLmFwaWtleXMudjEuVGltZVJhbmdlEiwKBnN0YXR1cxgGIAEoDjIcLnRva2VuaXplci5hcGlrZXlzLnYxLlN0YXR1cxIwCgdzb3J0X2J5GAcgASgOMh8udG9rZW5pemVyLmFwaWtleXMudjEuU29ydEZpZWxkEhIKCmRlc2NlbmRpbmcYCCABKAgSEQoJcGFnZV9zaXplGAkgASgFEhIKCnBhZ2VfdG9rZW4YCiABKAkiawoMTGlzdFJlc3BvbnNlEi4KCGFwaV9rZXlzGAEgAygLMhwudG9rZW5pemVyLmFwaWtleXMudjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFImAKD0dlbmVyYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzY29wZXMYAyADKAkiUQoQR2VuZXJhdGVSZXNwb25zZRItCgdhcGlfa2V5GAEgASgLMhwudG9rZW5pemVyLmFwaWtleXMudjEuQXBpS2V5Eg4KBnNlY3JldBgCIAEoCSIbCg1SZXZva2VSZXF1ZXN0EgoKAmlkGAEgASgJIj8KDlJldm9rZVJlc3BvbnNlEi0KB2FwaV9rZXkYASABKAsyHC50b2tlbml6ZXIuYXBpa2V5cy52MS5BcGlLZXkiHAoNVmVyaWZ5UmVxdWVzdBILCgNrZXkYASABKAkifgoOVmVyaWZ5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSLgoEY29kZRgCIAEoDjIgLnRva2VuaXplci5hcGlrZXlzLnYxLlZlcmlmeUNvZGUSLQoHYXBpX2tleRgDIAEoCzIcLnRva2VuaXplci5hcGlrZXlzLnYxLkFwaUtleSpICgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEQoNU1RBVFVTX0FDVElWRRABEhMKD1NUQVRVU19JTkFDVElWRRACKmsKDkluYWN0aXZlUmVhc29uEh8KG0lOQUNUSVZFX1JFQVNPTl9VTlNQRUNJRklFRBAAEhsKF0lOQUNUSVZFX1JFQVNPTl9SRVZPS0VEEAESGwoXSU5BQ1RJVkVfUkVBU09OX0VYUElSRUQQAiqqAQoJU29ydEZpZWxkEhoKFlNPUlRfRklFTERfVU5TUEVDSUZJRUQQABITCg9TT1JUX0ZJRUxEX05BTUUQARIaChZTT1JUX0ZJRUxEX0NSRUFURV9USU1FEAISHQoZU09SVF9GSUVMRF9MQVNUX1VTRURfVElNRRADEhoKFlNPUlRfRklFTERfRVhQSVJFX1RJTUUQBBIVChFTT1JUX0ZJRUxEX1NUQVRVUxAFKqgBCgpWZXJpZnlDb2RlEhsKF1ZFUklGWV9DT0RFX1VOU1BFQ0lGSUVEEAASFQoRVkVSSUZZX0NPREVfVkFMSUQQARIZChVWRVJJRllfQ09ERV9NQUxGT1JNRUQQAhIZChVWRVJJRllfQ09ERV9OT1RfRk9VTkQQAxIXChNWRVJJRllfQ09ERV9SRVZPS0VEEAQSFwoTVkVSSUZZX0NPREVfRVhQSVJFRBAFMu0CCg1BcGlLZXlTZXJ2aWNlElIKBExpc3QSIS50b2tlbml6ZXIuYXBpa2V5cy52MS5MaXN0UmVxdWVzdBoiLnRva2VuaXplci5hcGlrZXlzLnYxLkxpc3RSZXNwb25zZSIDkAIBElkKCEdlbmVyYXRlEiUudG9rZW5pemVyLmFwaWtleXMudjEuR2VuZXJhdGVSZXF1ZXN0GiYudG9rZW5pemVyLmFwaWtleXMudjEuR2VuZXJhdGVSZXNwb25zZRJYCgZSZXZva2USIy50b2tlbml6ZXIuYXBpa2V5cy52MS5SZXZva2VSZXF1ZXN0GiQudG9rZW5pemVyLmFwaWtleXMudjEuUmV2b2tlUmVzcG9uc2UiA5ACAhJTCgZWZXJpZnkSIy50b2tlbml6ZXIuYXBpa2V5cy52MS5WZXJpZnlSZXF1ZXN0GiQudG9rZW5pemVyLmFwaWtleXMudjEuVmVyaWZ5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiN0b2tlbml6ZXIvYXBpa2V5cy92MS9hcGlfa2V5cy5wcm90bxIUdG9rZW5pemVyLmFwaWtleXMudjEi5gMKBkFwaUtleRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBnN0YXR1cxgGIAEoDjIcLnRva2VuaXplci5hcGlrZXlzLnYxLlN0YXR1cxI9Cg9pbmFjdGl2ZV9yZWFzb24YByABKA4yJC50b2tlbml6ZXIuYXBpa2V5cy52MS5JbmFjdGl2ZVJlYXNvbhIvCgtyZXZva2VfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc2NvcGVzGAkgAygJEhIKCmNvbXBhbnlfaWQYCiABKAkSLgoKcHVyZ2VfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgMIAEoCRITCgtyb2xsZWRfZnJvbRgNIAEoCRIRCglyb2xsZWRfdG8YDiABKAkiXwoJVGltZVJhbmdlEikKBXN0YXJ0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgNlbmQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0DCgtMaXN0UmVxdWVzdBITCgtpZF9jb250YWlucxgBIAEoCRIVCg1uYW1lX2NvbnRhaW5zGAIgASgJEjQKC2NyZWF0ZV90aW1lGAMgASgLMh8udG9rZW5pemVyLmFwaWtleXMudjEuVGltZVJhbmdlEjcKDmxhc3RfdXNlZF90aW1lGAQgASgLMh8udG9rZW5pemVyLmFwaWtleXMudjEuVGltZVJhbmdlEjQKC2V4cGlyZV90aW1lGAUgASgLMh8udG9rZW5pemVyLmFwaWtleXMudjEuVGltZVJhbmdlEiwKBnN0YXR1cxgGIAEoDjIcLnRva2VuaXplci5hcGlrZXlzLnYxLlN0YXR1cxIwCgdzb3J0X2J5GAcgASgOMh8udG9rZW5pemVyLmFwaWtleXMudjEuU29ydEZpZWxkEhIKCmRlc2NlbmRpbmcYCCABKAgSEQoJcGFnZV9zaXplGAkgASgFEhIKCnBhZ2VfdG9rZW4YCiABKAkSEgoKY3JlYXRlZF9ieRgLIAEoCSJrCgxMaXN0UmVzcG9uc2USLgoIYXBpX2tleXMYASADKAsyHC50b2tlbml6ZXIuYXBpa2V5cy52MS5BcGlLZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUiYAoPR2VuZXJhdGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNjb3BlcxgDIAMoCSJRChBHZW5lcmF0ZVJlc3BvbnNlEi0KB2FwaV9rZXkYASABKAsyHC50b2tlbml6ZXIuYXBpa2V5cy52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIhsKDVJldm9rZVJlcXVlc3QSCgoCaWQYASABKAkiPwoOUmV2b2tlUmVzcG9uc2USLQoHYXBpX2tleRgBIAEoCzIcLnRva2VuaXplci5hcGlrZXlzLnYxLkFwaUtleSIcCg1WZXJpZnlSZXF1ZXN0EgsKA2tleRgBIAEoCSJ+Cg5WZXJpZnlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIuCgRjb2RlGAIgASgOMiAudG9rZW5pemVyLmFwaWtleXMudjEuVmVyaWZ5Q29kZRItCgdhcGlfa2V5GAMgASgLMhwudG9rZW5pemVyLmFwaWtleXMudjEuQXBpS2V5IhMKEUxpc3RTY29wZXNSZXF1ZXN0IjgKBVNjb3BlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDAoEaGVsZBgDIAEoCCJBChJMaXN0U2NvcGVzUmVzcG9uc2USKwoGc2NvcGVzGAEgAygLMhsudG9rZW5pemVyLmFwaWtleXMudjEuU2NvcGUiRQoLUm9sbFJlcXVlc3QSCgoCaWQYASABKAkSKgoHb3ZlcmxhcBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKDAQoMUm9sbFJlc3BvbnNlEi0KB2FwaV9rZXkYASABKAsyHC50b2tlbml6ZXIuYXBpa2V5cy52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJEjQKDnJvbGxlZF9hcGlfa2V5GAMgASgLMhwudG9rZW5pemVyLmFwaWtleXMudjEuQXBpS2V5Im8KDVVwZGF0ZVJlcXVlc3QSLQoHYXBpX2tleRgBIAEoCzIcLnRva2VuaXplci5hcGlrZXlzLnYxLkFwaUtleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siPwoOVXBkYXRlUmVzcG9uc2USLQoHYXBpX2tleRgBIAEoCzIcLnRva2VuaXplci5hcGlrZXlzLnYxLkFwaUtleSIhChJCYXRjaFJldm9rZVJlcXVlc3QSCwoDaWRzGAEgAygJIokBChFCYXRjaFJldm9rZVJlc3VsdBIKCgJpZBgBIAEoCRI5CgdvdXRjb21lGAIgASgOMigudG9rZW5pemVyLmFwaWtleXMudjEuQmF0Y2hSZXZva2VPdXRjb21lEi0KB2FwaV9rZXkYAyABKAsyHC50b2tlbml6ZXIuYXBpa2V5cy52MS5BcGlLZXkiTwoTQmF0Y2hSZXZva2VSZXNwb25zZRI4CgdyZXN1bHRzGAEgAygLMicudG9rZW5pemVyLmFwaWtleXMudjEuQmF0Y2hSZXZva2VSZXN1bHQiOwoLQXVkaXRDaGFuZ2USDQoFZmllbGQYASABKAkSDgoGYmVmb3JlGAIgASgJEg0KBWFmdGVyGAMgASgJIo8CCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKBmFjdGlvbhgDIAEoDjIhLnRva2VuaXplci5hcGlrZXlzLnYxLkF1ZGl0QWN0aW9uEg4KBmtleV9pZBgEIAEoCRIUCgxhY3Rvcl9rZXlfaWQYBSABKAkSFgoOY2xpZW50X2FkZHJlc3MYBiABKAkSEgoKdXNlcl9hZ2VudBgHIAEoCRIyCgdjaGFuZ2VzGAggAygLMiEudG9rZW5pemVyLmFwaWtleXMudjEuQXVkaXRDaGFuZ2USEgoKY29tcGFueV9pZBgJIAEoCSLHAQoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSFAoMYWN0b3Jfa2V5X2lkGAIgASgJEjEKBmFjdGlvbhgDIAEoDjIhLnRva2VuaXplci5hcGlrZXlzLnYxLkF1ZGl0QWN0aW9uEi0KBHRpbWUYBCABKAsyHy50b2tlbml6ZXIuYXBpa2V5cy52MS5UaW1lUmFuZ2USEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiagoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USNgoMYXVkaXRfZXZlbnRzGAEgAygLMiAudG9rZW5pemVyLmFwaWtleXMudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqSAoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhEKDVNUQVRVU19BQ1RJVkUQARITCg9TVEFUVVNfSU5BQ1RJVkUQAiprCg5JbmFjdGl2ZVJlYXNvbhIfChtJTkFDVElWRV9SRUFTT05fVU5TUEVDSUZJRUQQABIbChdJTkFDVElWRV9SRUFTT05fUkVWT0tFRBABEhsKF0lOQUNUSVZFX1JFQVNPTl9FWFBJUkVEEAIqqgEKCVNvcnRGaWVsZBIaChZTT1JUX0ZJRUxEX1VOU1BFQ0lGSUVEEAASEwoPU09SVF9GSUVMRF9OQU1FEAESGgoWU09SVF9GSUVMRF9DUkVBVEVfVElNRRACEh0KGVNPUlRfRklFTERfTEFTVF9VU0VEX1RJTUUQAxIaChZTT1JUX0ZJRUxEX0VYUElSRV9USU1FEAQSFQoRU09SVF9GSUVMRF9TVEFUVVMQBSqoAQoKVmVyaWZ5Q29kZRIbChdWRVJJRllfQ09ERV9VTlNQRUNJRklFRBAAEhUKEVZFUklGWV9DT0RFX1ZBTElEEAESGQoVVkVSSUZZX0NPREVfTUFMRk9STUVEEAISGQoVVkVSSUZZX0NPREVfTk9UX0ZPVU5EEAMSFwoTVkVSSUZZX0NPREVfUkVWT0tFRBAEEhcKE1ZFUklGWV9DT0RFX0VYUElSRUQQBSqqAQoSQmF0Y2hSZXZva2VPdXRjb21lEiQKIEJBVENIX1JFVk9LRV9PVVRDT01FX1VOU1BFQ0lGSUVEEAASIAocQkFUQ0hfUkVWT0tFX09VVENPTUVfUkVWT0tFRBABEigKJEJBVENIX1JFVk9LRV9PVVRDT01FX0FMUkVBRFlfUkVWT0tFRBACEiIKHkJBVENIX1JFVk9LRV9PVVRDT01FX05PVF9GT1VORBADKqgBCgtBdWRpdEFjdGlvbhIcChhBVURJVF9BQ1RJT05fVU5TUEVDSUZJRUQQABIZChVBVURJVF9BQ1RJT05fR0VORVJBVEUQARIVChFBVURJVF9BQ1RJT05fUk9MTBACEhcKE0FVRElUX0FDVElPTl9VUERBVEUQAxIXChNBVURJVF9BQ1RJT05fUkVWT0tFEAQSFwoTQVVESVRfQUNUSU9OX0VYUElSRRAFMtUGCg1BcGlLZXlTZXJ2aWNlElIKBExpc3QSIS50b2tlbml6ZXIuYXBpa2V5cy52MS5MaXN0UmVxdWVzdBoiLnRva2VuaXplci5hcGlrZXlzLnYxLkxpc3RSZXNwb25zZSIDkAIBElkKCEdlbmVyYXRlEiUudG9rZW5pemVyLmFwaWtleXMudjEuR2VuZXJhdGVSZXF1ZXN0GiYudG9rZW5pemVyLmFwaWtleXMudjEuR2VuZXJhdGVSZXNwb25zZRJYCgZSZXZva2USIy50b2tlbml6ZXIuYXBpa2V5cy52MS5SZXZva2VSZXF1ZXN0GiQudG9rZW5pemVyLmFwaWtleXMudjEuUmV2b2tlUmVzcG9uc2UiA5ACAhJTCgZWZXJpZnkSIy50b2tlbml6ZXIuYXBpa2V5cy52MS5WZXJpZnlSZXF1ZXN0GiQudG9rZW5pemVyLmFwaWtleXMudjEuVmVyaWZ5UmVzcG9uc2USZAoKTGlzdFNjb3BlcxInLnRva2VuaXplci5hcGlrZXlzLnYxLkxpc3RTY29wZXNSZXF1ZXN0GigudG9rZW5pemVyLmFwaWtleXMudjEuTGlzdFNjb3Blc1Jlc3BvbnNlIgOQAgESTQoEUm9sbBIhLnRva2VuaXplci5hcGlrZXlzLnYxLlJvbGxSZXF1ZXN0GiIudG9rZW5pemVyLmFwaWtleXMudjEuUm9sbFJlc3BvbnNlElMKBlVwZGF0ZRIjLnRva2VuaXplci5hcGlrZXlzLnYxLlVwZGF0ZVJlcXVlc3QaJC50b2tlbml6ZXIuYXBpa2V5cy52MS5VcGRhdGVSZXNwb25zZRJnCgtCYXRjaFJldm9rZRIoLnRva2VuaXplci5hcGlrZXlzLnYxLkJhdGNoUmV2b2tlUmVxdWVzdBopLnRva2VuaXplci5hcGlrZXlzLnYxLkJhdGNoUmV2b2tlUmVzcG9uc2UiA5ACAhJzCg9MaXN0QXVkaXRFdmVudHMSLC50b2tlbml6ZXIuYXBpa2V5cy52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0Gi0udG9rZW5pemVyLmFwaWtleXMudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * ApiKey is what anyone may see of a key: never the full key and never its hash.
@@ -77,7 +77,8 @@ export type ApiKey = Message<"tokenizer.apikeys.v1.ApiKey"> & {
   revokeTime?: Timestamp | undefined;
 
   /**
-   * What the key may do, e.g. "keys:read", "keys:write".
+   * What the key may do, e.g. "keys:read", "keys:write", "properties:read": only scopes of the current
+   * catalogue (ListScopes); a scope removed from the catalogue is no longer shown nor granted.
    *
    * @generated from field: repeated string scopes = 9;
    */
@@ -96,6 +97,29 @@ export type ApiKey = Message<"tokenizer.apikeys.v1.ApiKey"> & {
    * @generated from field: google.protobuf.Timestamp purge_time = 11;
    */
   purgeTime?: Timestamp | undefined;
+
+  /**
+   * Who made the key: the Key Identifier of the key whose caller generated or rolled it, or "bootstrap"
+   * for an admin key made by the service's first start or by `npm run bootstrap`.
+   *
+   * @generated from field: string created_by = 12;
+   */
+  createdBy: string;
+
+  /**
+   * The Key Identifier of the key this one replaced by Roll; empty unless it was made by Roll.
+   *
+   * @generated from field: string rolled_from = 13;
+   */
+  rolledFrom: string;
+
+  /**
+   * The Key Identifier of the key that replaced this one by Roll; empty unless it was rolled. A rolled
+   * key keeps working until its expire_time (the end of the overlap), then is inactive as expired.
+   *
+   * @generated from field: string rolled_to = 14;
+   */
+  rolledTo: string;
 };
 
 /**
@@ -208,6 +232,14 @@ export type ListRequest = Message<"tokenizer.apikeys.v1.ListRequest"> & {
    * @generated from field: string page_token = 10;
    */
   pageToken: string;
+
+  /**
+   * Keys made by this key (its Key Identifier, any case), or "bootstrap" for the admin keys made at
+   * start-up or by `npm run bootstrap`; empty means any. Compared with ApiKey.created_by exactly.
+   *
+   * @generated from field: string created_by = 11;
+   */
+  createdBy: string;
 };
 
 /**
@@ -414,6 +446,470 @@ export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
   messageDesc(file_tokenizer_apikeys_v1_api_keys, 9);
 
 /**
+ * ListScopesRequest asks for the scope catalogue; it has no parameters.
+ *
+ * @generated from message tokenizer.apikeys.v1.ListScopesRequest
+ */
+export type ListScopesRequest = Message<"tokenizer.apikeys.v1.ListScopesRequest"> & {
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.ListScopesRequest.
+ * Use `create(ListScopesRequestSchema)` to create a new message.
+ */
+export const ListScopesRequestSchema: GenMessage<ListScopesRequest> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 10);
+
+/**
+ * Scope is one entry of the platform's scope catalogue.
+ *
+ * @generated from message tokenizer.apikeys.v1.Scope
+ */
+export type Scope = Message<"tokenizer.apikeys.v1.Scope"> & {
+  /**
+   * The scope's name as keys carry it, e.g. "properties:read".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What a key with this scope may do, for people choosing scopes.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * True when the caller's key holds this scope, and so can grant it to the keys it generates.
+   *
+   * @generated from field: bool held = 3;
+   */
+  held: boolean;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.Scope.
+ * Use `create(ScopeSchema)` to create a new message.
+ */
+export const ScopeSchema: GenMessage<Scope> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 11);
+
+/**
+ * ListScopesResponse is the whole catalogue.
+ *
+ * @generated from message tokenizer.apikeys.v1.ListScopesResponse
+ */
+export type ListScopesResponse = Message<"tokenizer.apikeys.v1.ListScopesResponse"> & {
+  /**
+   * Every scope a key can carry: the service's own ("keys:read", "keys:write") first, then the
+   * platform's, in the order configured.
+   *
+   * @generated from field: repeated tokenizer.apikeys.v1.Scope scopes = 1;
+   */
+  scopes: Scope[];
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.ListScopesResponse.
+ * Use `create(ListScopesResponseSchema)` to create a new message.
+ */
+export const ListScopesResponseSchema: GenMessage<ListScopesResponse> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 12);
+
+/**
+ * RollRequest names the key to roll and how long it keeps working.
+ *
+ * @generated from message tokenizer.apikeys.v1.RollRequest
+ */
+export type RollRequest = Message<"tokenizer.apikeys.v1.RollRequest"> & {
+  /**
+   * The Key Identifier of an active key of the caller's company that has not been rolled yet. The
+   * caller must hold every scope of that key (the new key gets them all).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * How long the old key keeps working beside the new one: 0 (or unset) stops it at once; at most
+   * 30 days. The old key never lives longer than it would have without the roll.
+   *
+   * @generated from field: google.protobuf.Duration overlap = 2;
+   */
+  overlap?: Duration | undefined;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.RollRequest.
+ * Use `create(RollRequestSchema)` to create a new message.
+ */
+export const RollRequestSchema: GenMessage<RollRequest> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 13);
+
+/**
+ * RollResponse carries the new key, in full, for the only time, and the old key as it now stands.
+ *
+ * @generated from message tokenizer.apikeys.v1.RollResponse
+ */
+export type RollResponse = Message<"tokenizer.apikeys.v1.RollResponse"> & {
+  /**
+   * The new key: same name, scopes, company and expire_time as the old one; rolled_from names the old.
+   *
+   * @generated from field: tokenizer.apikeys.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+
+  /**
+   * The new full key. It is not stored and cannot be shown again: copy it now.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+
+  /**
+   * The old key: rolled_to names the new one, expire_time is the end of the overlap.
+   *
+   * @generated from field: tokenizer.apikeys.v1.ApiKey rolled_api_key = 3;
+   */
+  rolledApiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.RollResponse.
+ * Use `create(RollResponseSchema)` to create a new message.
+ */
+export const RollResponseSchema: GenMessage<RollResponse> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 14);
+
+/**
+ * UpdateRequest changes the fields of a key named in update_mask (AIP-134).
+ *
+ * @generated from message tokenizer.apikeys.v1.UpdateRequest
+ */
+export type UpdateRequest = Message<"tokenizer.apikeys.v1.UpdateRequest"> & {
+  /**
+   * The key's new values: `id` names the key (required); only the fields in update_mask are read,
+   * with the rules of GenerateRequest: `name` 1-64 characters, `expire_time` in the future, or unset
+   * to clear it (never expires; not for a rolled key, which must keep its end of overlap).
+   *
+   * @generated from field: tokenizer.apikeys.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+
+  /**
+   * The fields to change: "name" and/or "expire_time"; at least one, each once. Any other path is refused.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.UpdateRequest.
+ * Use `create(UpdateRequestSchema)` to create a new message.
+ */
+export const UpdateRequestSchema: GenMessage<UpdateRequest> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 15);
+
+/**
+ * UpdateResponse shows the key after the change.
+ *
+ * @generated from message tokenizer.apikeys.v1.UpdateResponse
+ */
+export type UpdateResponse = Message<"tokenizer.apikeys.v1.UpdateResponse"> & {
+  /**
+   * The key as it now stands.
+   *
+   * @generated from field: tokenizer.apikeys.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.UpdateResponse.
+ * Use `create(UpdateResponseSchema)` to create a new message.
+ */
+export const UpdateResponseSchema: GenMessage<UpdateResponse> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 16);
+
+/**
+ * BatchRevokeRequest names the keys to revoke.
+ *
+ * @generated from message tokenizer.apikeys.v1.BatchRevokeRequest
+ */
+export type BatchRevokeRequest = Message<"tokenizer.apikeys.v1.BatchRevokeRequest"> & {
+  /**
+   * 1 to 100 Key Identifiers of keys of the caller's company, each at most once.
+   *
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.BatchRevokeRequest.
+ * Use `create(BatchRevokeRequestSchema)` to create a new message.
+ */
+export const BatchRevokeRequestSchema: GenMessage<BatchRevokeRequest> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 17);
+
+/**
+ * BatchRevokeResult is the result for one requested key.
+ *
+ * @generated from message tokenizer.apikeys.v1.BatchRevokeResult
+ */
+export type BatchRevokeResult = Message<"tokenizer.apikeys.v1.BatchRevokeResult"> & {
+  /**
+   * The Key Identifier as requested (normalised to lower case).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * What happened to it.
+   *
+   * @generated from field: tokenizer.apikeys.v1.BatchRevokeOutcome outcome = 2;
+   */
+  outcome: BatchRevokeOutcome;
+
+  /**
+   * The key as it now stands; unset when not found.
+   *
+   * @generated from field: tokenizer.apikeys.v1.ApiKey api_key = 3;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.BatchRevokeResult.
+ * Use `create(BatchRevokeResultSchema)` to create a new message.
+ */
+export const BatchRevokeResultSchema: GenMessage<BatchRevokeResult> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 18);
+
+/**
+ * BatchRevokeResponse has one result per requested key.
+ *
+ * @generated from message tokenizer.apikeys.v1.BatchRevokeResponse
+ */
+export type BatchRevokeResponse = Message<"tokenizer.apikeys.v1.BatchRevokeResponse"> & {
+  /**
+   * In the order of the request's ids.
+   *
+   * @generated from field: repeated tokenizer.apikeys.v1.BatchRevokeResult results = 1;
+   */
+  results: BatchRevokeResult[];
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.BatchRevokeResponse.
+ * Use `create(BatchRevokeResponseSchema)` to create a new message.
+ */
+export const BatchRevokeResponseSchema: GenMessage<BatchRevokeResponse> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 19);
+
+/**
+ * AuditChange is one field of a key that an event changed, as text.
+ *
+ * @generated from message tokenizer.apikeys.v1.AuditChange
+ */
+export type AuditChange = Message<"tokenizer.apikeys.v1.AuditChange"> & {
+  /**
+   * The field: "name", "scopes", "expire_time", "rolled_from", "rolled_to", "status" or "revoke_time".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * The value before; empty when it was unset (a new key, or a key that never expired). Times are
+   * RFC 3339 in UTC, scopes are separated by spaces, status is "active", "expired" or "revoked".
+   *
+   * @generated from field: string before = 2;
+   */
+  before: string;
+
+  /**
+   * The value after, in the same form; empty when the change cleared it.
+   *
+   * @generated from field: string after = 3;
+   */
+  after: string;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.AuditChange.
+ * Use `create(AuditChangeSchema)` to create a new message.
+ */
+export const AuditChangeSchema: GenMessage<AuditChange> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 20);
+
+/**
+ * AuditEvent is one entry of the append-only audit log. Events are kept for the audit retention
+ * (AUDIT_RETENTION_DAYS, 400 days by default), also after their key is purged.
+ *
+ * @generated from message tokenizer.apikeys.v1.AuditEvent
+ */
+export type AuditEvent = Message<"tokenizer.apikeys.v1.AuditEvent"> & {
+  /**
+   * A unique identifier of the event.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * When it happened (for an expiry: the key's expire_time).
+   *
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * What happened.
+   *
+   * @generated from field: tokenizer.apikeys.v1.AuditAction action = 3;
+   */
+  action: AuditAction;
+
+  /**
+   * The Key Identifier of the key it happened to.
+   *
+   * @generated from field: string key_id = 4;
+   */
+  keyId: string;
+
+  /**
+   * The Key Identifier of the key whose caller made the change; "bootstrap" for the service's first
+   * start and `npm run bootstrap`; empty for an expiry (nobody acted).
+   *
+   * @generated from field: string actor_key_id = 5;
+   */
+  actorKeyId: string;
+
+  /**
+   * The caller's network address as the service saw it; empty when the service acted itself.
+   *
+   * @generated from field: string client_address = 6;
+   */
+  clientAddress: string;
+
+  /**
+   * The caller's User-Agent (for gRPC, the client library's); empty when there was none.
+   *
+   * @generated from field: string user_agent = 7;
+   */
+  userAgent: string;
+
+  /**
+   * What changed, field by field.
+   *
+   * @generated from field: repeated tokenizer.apikeys.v1.AuditChange changes = 8;
+   */
+  changes: AuditChange[];
+
+  /**
+   * The company of the key.
+   *
+   * @generated from field: string company_id = 9;
+   */
+  companyId: string;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.AuditEvent.
+ * Use `create(AuditEventSchema)` to create a new message.
+ */
+export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 21);
+
+/**
+ * ListAuditEventsRequest selects and pages the caller's company's audit events. Filters combine with AND.
+ *
+ * @generated from message tokenizer.apikeys.v1.ListAuditEventsRequest
+ */
+export type ListAuditEventsRequest = Message<"tokenizer.apikeys.v1.ListAuditEventsRequest"> & {
+  /**
+   * Events of this key (Key Identifier, any case); empty means any key.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * Events made by this key (Key Identifier, any case, or "bootstrap"); empty means anyone.
+   *
+   * @generated from field: string actor_key_id = 2;
+   */
+  actorKeyId: string;
+
+  /**
+   * Events of this action; unspecified means any.
+   *
+   * @generated from field: tokenizer.apikeys.v1.AuditAction action = 3;
+   */
+  action: AuditAction;
+
+  /**
+   * Events whose time is within this range (both ends inclusive, either open).
+   *
+   * @generated from field: tokenizer.apikeys.v1.TimeRange time = 4;
+   */
+  time?: TimeRange | undefined;
+
+  /**
+   * At most this many events per page: 1 to 500; 0 means 50.
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page, with the same filters; empty for the first page.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.ListAuditEventsRequest.
+ * Use `create(ListAuditEventsRequestSchema)` to create a new message.
+ */
+export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 22);
+
+/**
+ * ListAuditEventsResponse is one page of audit events, newest first.
+ *
+ * @generated from message tokenizer.apikeys.v1.ListAuditEventsResponse
+ */
+export type ListAuditEventsResponse = Message<"tokenizer.apikeys.v1.ListAuditEventsResponse"> & {
+  /**
+   * The events of this page, newest first (ties by id, descending).
+   *
+   * @generated from field: repeated tokenizer.apikeys.v1.AuditEvent audit_events = 1;
+   */
+  auditEvents: AuditEvent[];
+
+  /**
+   * Pass this as page_token to get the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tokenizer.apikeys.v1.ListAuditEventsResponse.
+ * Use `create(ListAuditEventsResponseSchema)` to create a new message.
+ */
+export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
+  messageDesc(file_tokenizer_apikeys_v1_api_keys, 23);
+
+/**
  * Status is a key's state at the moment of the answer.
  *
  * @generated from enum tokenizer.apikeys.v1.Status
@@ -594,12 +1090,109 @@ export const VerifyCodeSchema: GenEnum<VerifyCode> = /*@__PURE__*/
   enumDesc(file_tokenizer_apikeys_v1_api_keys, 3);
 
 /**
+ * BatchRevokeOutcome is what BatchRevoke did to one key.
+ *
+ * @generated from enum tokenizer.apikeys.v1.BatchRevokeOutcome
+ */
+export enum BatchRevokeOutcome {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: BATCH_REVOKE_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * This call revoked the key.
+   *
+   * @generated from enum value: BATCH_REVOKE_OUTCOME_REVOKED = 1;
+   */
+  REVOKED = 1,
+
+  /**
+   * The key was revoked before (this call changed nothing).
+   *
+   * @generated from enum value: BATCH_REVOKE_OUTCOME_ALREADY_REVOKED = 2;
+   */
+  ALREADY_REVOKED = 2,
+
+  /**
+   * No such key in the caller's company (never existed, purged, or another company's).
+   *
+   * @generated from enum value: BATCH_REVOKE_OUTCOME_NOT_FOUND = 3;
+   */
+  NOT_FOUND = 3,
+}
+
+/**
+ * Describes the enum tokenizer.apikeys.v1.BatchRevokeOutcome.
+ */
+export const BatchRevokeOutcomeSchema: GenEnum<BatchRevokeOutcome> = /*@__PURE__*/
+  enumDesc(file_tokenizer_apikeys_v1_api_keys, 4);
+
+/**
+ * AuditAction is the kind of change an audit event records.
+ *
+ * @generated from enum tokenizer.apikeys.v1.AuditAction
+ */
+export enum AuditAction {
+  /**
+   * Not set; in a ListAuditEventsRequest it means any action.
+   *
+   * @generated from enum value: AUDIT_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A key was generated (by Generate, by Roll as the new key, or as a bootstrap admin key).
+   *
+   * @generated from enum value: AUDIT_ACTION_GENERATE = 1;
+   */
+  GENERATE = 1,
+
+  /**
+   * A key was rolled: the event is the old key's; its changes name the new key (rolled_to).
+   *
+   * @generated from enum value: AUDIT_ACTION_ROLL = 2;
+   */
+  ROLL = 2,
+
+  /**
+   * A key's name or expiry was changed by Update.
+   *
+   * @generated from enum value: AUDIT_ACTION_UPDATE = 3;
+   */
+  UPDATE = 3,
+
+  /**
+   * A key was revoked (by Revoke or BatchRevoke).
+   *
+   * @generated from enum value: AUDIT_ACTION_REVOKE = 4;
+   */
+  REVOKE = 4,
+
+  /**
+   * A key reached its expiration date (recorded by the service, once, shortly after).
+   *
+   * @generated from enum value: AUDIT_ACTION_EXPIRE = 5;
+   */
+  EXPIRE = 5,
+}
+
+/**
+ * Describes the enum tokenizer.apikeys.v1.AuditAction.
+ */
+export const AuditActionSchema: GenEnum<AuditAction> = /*@__PURE__*/
+  enumDesc(file_tokenizer_apikeys_v1_api_keys, 5);
+
+/**
  * ApiKeyService manages the API keys that a company's integrations (Zapier, CRM, reporting tools) use
  * to reach the Tokenizer.Estate platform: the API Access section of the admin panel.
  *
- * List needs a key with scope "keys:read"; Generate and Revoke need "keys:write". The caller sends
- * `Authorization: Bearer <key>` and only ever sees and touches keys of its own company.
- * Verify needs no credential: the key it checks is the credential.
+ * List, ListScopes and ListAuditEvents need a key with scope "keys:read"; Generate, Roll, Update,
+ * Revoke and BatchRevoke need "keys:write". The caller sends `Authorization: Bearer <key>` and only
+ * ever sees and touches keys (and audit events) of its own company: another company's key is NOT_FOUND,
+ * exactly like an unknown one. Verify needs no credential: the key it checks is the credential.
  *
  * @generated from service tokenizer.apikeys.v1.ApiKeyService
  */
@@ -635,7 +1228,8 @@ export const ApiKeyService: GenService<{
     output: typeof RevokeResponseSchema;
   },
   /**
-   * Verify tells whether a full key may be used now, and records the use when it may.
+   * Verify tells whether a full key may be used now, and records the use when it may. The answer
+   * carries the key's scopes (api_key.scopes), so a platform service can authorise the request.
    *
    * @generated from rpc tokenizer.apikeys.v1.ApiKeyService.Verify
    */
@@ -643,6 +1237,60 @@ export const ApiKeyService: GenService<{
     methodKind: "unary";
     input: typeof VerifyRequestSchema;
     output: typeof VerifyResponseSchema;
+  },
+  /**
+   * ListScopes returns the platform's scope catalogue: every scope a key can carry, with what it allows.
+   *
+   * @generated from rpc tokenizer.apikeys.v1.ApiKeyService.ListScopes
+   */
+  listScopes: {
+    methodKind: "unary";
+    input: typeof ListScopesRequestSchema;
+    output: typeof ListScopesResponseSchema;
+  },
+  /**
+   * Roll replaces an active key: a new key with the same name, scopes, company and expiry, whose full
+   * key is returned once, while the old key keeps working for the overlap and then expires. The two
+   * keys point to each other (rolled_from / rolled_to). A key can be rolled once.
+   *
+   * @generated from rpc tokenizer.apikeys.v1.ApiKeyService.Roll
+   */
+  roll: {
+    methodKind: "unary";
+    input: typeof RollRequestSchema;
+    output: typeof RollResponseSchema;
+  },
+  /**
+   * Update changes an active key's name or expiry (set, extend, shorten or clear), as named in
+   * update_mask (AIP-134). Inactive keys cannot be changed.
+   *
+   * @generated from rpc tokenizer.apikeys.v1.ApiKeyService.Update
+   */
+  update: {
+    methodKind: "unary";
+    input: typeof UpdateRequestSchema;
+    output: typeof UpdateResponseSchema;
+  },
+  /**
+   * BatchRevoke revokes up to 100 keys at once, each all or nothing, with one result per key.
+   *
+   * @generated from rpc tokenizer.apikeys.v1.ApiKeyService.BatchRevoke
+   */
+  batchRevoke: {
+    methodKind: "unary";
+    input: typeof BatchRevokeRequestSchema;
+    output: typeof BatchRevokeResponseSchema;
+  },
+  /**
+   * ListAuditEvents returns one page of the company's audit log (who generated, rolled, updated or
+   * revoked which key, and which keys expired), newest first.
+   *
+   * @generated from rpc tokenizer.apikeys.v1.ApiKeyService.ListAuditEvents
+   */
+  listAuditEvents: {
+    methodKind: "unary";
+    input: typeof ListAuditEventsRequestSchema;
+    output: typeof ListAuditEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tokenizer_apikeys_v1_api_keys, 0);

@@ -1,0 +1,103 @@
+// The lifecycle RPCs when the database cannot serve them: UNAVAILABLE ("retry shortly"), nothing
+// half-written, and everything works again once the database is back. MongoDB: its own FerretDB,
+// stopped. SQLite: another process holds the file's write lock past DB_TIMEOUT_MS (reads go on).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BatchRevokeOutcome } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { grpcClient } from "../support/clients.js";
+import { mongoDatabase, sqliteDatabase, type SnapshotRow, type TestDatabase } from "../support/database.js";
+import { expectRejected } from "../support/rejections.js";
+import { startTestService, type TestService } from "../support/service.js";
+import { startOwnDatabase, type OwnDatabase } from "./support/own-database.js";
+
+const ENV = { DB_TIMEOUT_MS: "500", LAST_USED_FLUSH_INTERVAL_MS: "300000", AUDIT_INTERVAL_MS: "3600000" };
+const strip = (rows: SnapshotRow[]) => rows.map(({ last_used_time: _ignored, ...rest }) => rest);
+
+/** The lifecycle calls an outage must refuse, on a key `id` of the admin's company. */
+function lifecycleCalls(service: TestService, id: string) {
+  const admin = grpcClient(service.url, service.adminKey);
+  return {
+    roll: () => admin.roll({ id, overlap: { seconds: 60n, nanos: 0 } }),
+    update: () => admin.update({ apiKey: { id, name: "Renamed in the outage" }, updateMask: { paths: ["name"] } }),
+    batchRevoke: () => admin.batchRevoke({ ids: [id] }),
+    listAuditEvents: () => admin.listAuditEvents({}),
+  };
+}
+
+describe("lifecycle calls while MongoDB is down", () => {
+  let own: OwnDatabase;
+  let db: TestDatabase;
+  let service: TestService;
+
+  beforeAll(async () => {
+    own = await startOwnDatabase("lifecycle-outage");
+    db = await mongoDatabase(own.uri, "lifecycle_outage");
+    service = await startTestService({ database: db, env: ENV });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await db?.close();
+    await own?.destroy();
+  });
+
+  it("answer UNAVAILABLE, write nothing, and work again once it is back", async () => {
+    const admin = grpcClient(service.url, service.adminKey);
+    const { apiKey } = await admin.generate({ name: "Outage target" });
+    await service.lastUse.flush();
+    const before = strip(await db.snapshot());
+    await own.stop();
+    try {
+      const calls = lifecycleCalls(service, apiKey!.id);
+      for (const [name, call] of Object.entries(calls)) {
+        await expectRejected(call(), Code.Unavailable, "retry shortly").catch((error: unknown) => {
+          throw new Error(`${name}: ${(error as Error).message}`);
+        });
+      }
+    } finally {
+      await own.start();
+    }
+    expect(strip(await db.snapshot()), "nothing half-written").toEqual(before);
+    // Back: each call works (the driver reconnects by itself).
+    const calls = lifecycleCalls(service, apiKey!.id);
+    await expect(calls.update()).resolves.toBeDefined();
+    const rolled = await calls.roll();
+    expect(rolled.rolledApiKey!.rolledTo).toBe(rolled.apiKey!.id);
+    expect((await calls.batchRevoke()).results[0]!.outcome).toBe(BatchRevokeOutcome.REVOKED);
+    expect((await calls.listAuditEvents()).auditEvents.length).toBeGreaterThanOrEqual(4);
+  }, 90_000);
+});
+
+describe("lifecycle calls while the SQLite file is locked by another process", () => {
+  it("writes answer UNAVAILABLE and write nothing; the audit log still reads", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "api-access-lifecycle-locked-"));
+    const db = sqliteDatabase(dataDir);
+    const service = await startTestService({ database: db, env: ENV });
+    try {
+      const admin = grpcClient(service.url, service.adminKey);
+      const { apiKey } = await admin.generate({ name: "Locked target" });
+      await service.lastUse.flush();
+      const before = strip(await db.snapshot());
+      const holder = new DatabaseSync(join(dataDir, "api-keys.sqlite"));
+      holder.exec("BEGIN IMMEDIATE");
+      try {
+        const calls = lifecycleCalls(service, apiKey!.id);
+        await expectRejected(calls.roll(), Code.Unavailable, "retry shortly");
+        await expectRejected(calls.update(), Code.Unavailable, "retry shortly");
+        await expectRejected(calls.batchRevoke(), Code.Unavailable, "retry shortly");
+        expect((await calls.listAuditEvents()).auditEvents.length, "reads go on beside the lock").toBe(2);
+      } finally {
+        holder.exec("ROLLBACK");
+        holder.close();
+      }
+      expect(strip(await db.snapshot())).toEqual(before);
+      await expect(lifecycleCalls(service, apiKey!.id).roll()).resolves.toBeDefined();
+    } finally {
+      await service.stop();
+      await db.close();
+    }
+  });
+});
