@@ -46,24 +46,30 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL, { pretty: process.stdout.isTTY === true });
-  const service = await startService(config, { logger });
-  process.stderr.write(startNotice(service));
+  const starting = startService(config, { logger });
 
+  // Listening for signals before the service is up: a SIGTERM that comes as the service starts (a
+  // supervisor, a test) still drains and flushes, once the start has finished, instead of killing it.
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) return;
     signalled = true;
     logger.info({ signal }, "shutting down: draining calls and flushing last-use times");
-    service.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    starting
+      .then((service) => service.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+
+  const service = await starting;
+  process.stderr.write(startNotice(service));
 }
 
 main().catch((error: unknown) => {
