@@ -10,6 +10,7 @@ import { file_grpc_health_v1_health } from "../proto/gen/grpc/health/v1/health_p
 import { file_grpc_reflection_v1_reflection } from "../proto/gen/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "../proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { ApiKeyService, file_tokenizer_apikeys_v1_api_keys } from "../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { LastUseRecorder } from "./jobs/last-use-recorder.js";
 import { startPeriodicJob, type PeriodicJob } from "./jobs/periodic-job.js";
 import { ensureFirstAdminKey } from "./keys/first-admin-key.js";
@@ -19,11 +20,12 @@ import { PageTokens } from "./keys/page-token.js";
 import { loadPepper } from "./keys/pepper.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { registerApiKeyService } from "./rpc/api-key-handlers.js";
+import { apiKeyServiceImpl } from "./rpc/api-key-handlers.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
-import { registerHealthService } from "./rpc/health-service.js";
+import { healthServiceImpl } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
+import { serviceRegistration } from "./server/grpc-unary-handler.js";
 import type { KeyStore } from "./store/key-store.js";
 import { openStore } from "./store/open-store.js";
 import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
@@ -141,9 +143,11 @@ export async function startService(config: Config, options: StartOptions = {}): 
 
     const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
     const server = buildApiServer({
+      services: [
+        serviceRegistration(ApiKeyService, apiKeyServiceImpl(keys)),
+        serviceRegistration(Health, healthServiceImpl(health)),
+      ],
       routes: (router) => {
-        registerApiKeyService(router, keys);
-        registerHealthService(router, health);
         registerReflectionService(router, {
           files: [file_tokenizer_apikeys_v1_api_keys, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
           serviceNames: [ApiKeyService.typeName, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"],
@@ -154,6 +158,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
       httpRoutes: { "/metrics": metrics.httpRoute },
+      onRequest: metrics.onRequest,
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
     metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight });

@@ -13,6 +13,8 @@
  * - apikeys_rpc_duration_seconds{procedure,code} every RPC, by procedure and code
  * - apikeys_database_errors_total{source}        database unavailable: in calls ("rpc"), in background jobs
  * - apikeys_inflight_requests                    HTTP requests being served now
+ * - apikeys_requests_total{path}                 HTTP requests by the path that served them: "grpc-direct"
+ *                                                (plain unary gRPC, server/grpc-unary-handler.ts) or "connect"
  * plus Node's default process metrics (process_resident_memory_bytes, event loop lag, GC, ...).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -35,6 +37,8 @@ export interface Metrics {
   readonly calls: CallObserver;
   /** Counts a failed database operation outside a call (background jobs). */
   onDatabaseError(source: string): void;
+  /** Counts an HTTP request by the server path that served it. */
+  onRequest(path: string): void;
   /** Connects the gauges to the parts that know their values (once they exist). */
   setSources(sources: MetricSources): void;
   readonly httpRoute: HttpRoute;
@@ -118,8 +122,16 @@ export function createMetrics(): Metrics {
     },
   });
 
+  const requests = new Counter({
+    name: "apikeys_requests_total",
+    help: 'HTTP requests by the path that served them: "grpc-direct" (plain unary gRPC) or "connect" (connect-node: every other protocol and call)',
+    labelNames: ["path"],
+    registers: [registry],
+  });
+
   return {
     registry,
+    onRequest: (path) => requests.inc({ path }),
     verify: {
       onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
       onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),

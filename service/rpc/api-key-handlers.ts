@@ -2,7 +2,7 @@
  * The ApiKeyService handlers: parse the request, call the keys service, map the answer. Auth happened in
  * the interceptor (the caller is in the context); errors are mapped by the error interceptor.
  */
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { callerKey, type Caller } from "../auth/caller-context.js";
@@ -25,9 +25,9 @@ function callerOf(ctx: HandlerContext): Caller {
   return caller;
 }
 
-/** Registers ApiKeyService on a Connect router. */
-export function registerApiKeyService(router: ConnectRouter, keys: KeysService): void {
-  router.service(ApiKeyService, {
+/** The ApiKeyService handlers (served on every protocol by server/api-server.ts). */
+export function apiKeyServiceImpl(keys: KeysService): ServiceImpl<typeof ApiKeyService> {
+  return {
     async list(req, ctx) {
       const page = await keys.list(callerOf(ctx), parseListRequest(req));
       return {
@@ -56,5 +56,5 @@ export function registerApiKeyService(router: ConnectRouter, keys: KeysService):
         apiKey: result.record ? toApiKey(result.record, at) : undefined,
       };
     },
-  });
+  };
 }

@@ -6,8 +6,9 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { createServer as createHttpServer } from "node:http";
-import { createServer as createHttp2Server, createSecureServer, type Http2Session } from "node:http2";
+import { createServer as createHttp2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
+import { createGrpcUnaryHandler, type ServiceRegistration } from "./grpc-unary-handler.js";
 import { createOnePortListener } from "./one-port-listener.js";
 
 /** A plain HTTP handler for a non-RPC path such as /metrics. */
@@ -18,8 +19,13 @@ type NodeHandlerFn = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallb
 
 /** Everything the HTTP layer needs. */
 export interface ApiServerOptions {
-  /** Registers the RPC services. */
-  readonly routes: (router: ConnectRouter) => void;
+  /**
+   * Services served on every protocol; their unary methods also by the direct gRPC path
+   * (grpc-unary-handler.ts) when a call is plain unary gRPC over HTTP/2.
+   */
+  readonly services?: readonly ServiceRegistration[];
+  /** Registers further RPC services on connect-node only (streaming ones such as reflection). */
+  readonly routes?: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
   /** Largest accepted request message, in bytes. */
   readonly maxMessageBytes: number;
@@ -32,6 +38,8 @@ export interface ApiServerOptions {
    * longest call: a call waiting on the database sends nothing until it answers.
    */
   readonly idleTimeoutMs?: number;
+  /** Told which path served each RPC request: "grpc-direct" (grpc-unary-handler.ts) or "connect" (connect-node). */
+  readonly onRequest?: (path: "grpc-direct" | "connect") => void;
 }
 
 /** A built server. */
@@ -60,8 +68,12 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     res.setHeader("content-type", "text/plain; charset=utf-8");
     res.end("Not found. This is the Tokenizer.Estate API Access service: use gRPC, gRPC-Web or Connect.\n");
   };
+  const services = options.services ?? [];
   const rpcHandler = connectNodeAdapter({
-    routes: options.routes,
+    routes: (router) => {
+      for (const { service, impl } of services) router.service(service, impl);
+      options.routes?.(router);
+    },
     interceptors: options.interceptors,
     readMaxBytes: options.maxMessageBytes,
     // A misspelt JSON field or enum name is an error that names it, not a filter silently ignored
@@ -69,6 +81,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     jsonOptions: { ignoreUnknownFields: false },
     fallback,
   });
+  const grpcUnary = createGrpcUnaryHandler({ services, interceptors: options.interceptors, maxMessageBytes: options.maxMessageBytes });
   const handler: NodeHandlerFn = (req, res) => {
     inflight++;
     let done = false;
@@ -78,6 +91,11 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     };
     res.once("finish", finish);
     res.once("close", finish);
+    if (req.httpVersionMajor === 2 && grpcUnary(req as Http2ServerRequest, res as Http2ServerResponse)) {
+      options.onRequest?.("grpc-direct");
+      return;
+    }
+    options.onRequest?.("connect");
     rpcHandler(req, res);
   };
 
