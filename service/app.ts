@@ -29,6 +29,7 @@ import { serviceRegistration } from "./server/grpc-unary-handler.js";
 import type { KeyStore } from "./store/key-store.js";
 import { openStore } from "./store/open-store.js";
 import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
+import { followKeyChanges } from "./verify/key-change-follower.js";
 import { Verifier } from "./verify/verifier.js";
 
 /** Test hooks; production uses the defaults. */
@@ -96,7 +97,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       store,
       pepper,
       lastUse,
-      { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES },
+      { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES, negativeTtlMs: config.VERIFY_NEGATIVE_CACHE_TTL_MS },
       metrics.verify,
     );
 
@@ -120,7 +121,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
         if (purged > 0) logger.info({ purged }, "purged keys past their retention");
       }, logger));
     }
-    const revocations = await store.watchRevocations((id) => verifier.forget(id));
+    const changes = followKeyChanges(store, verifier, { intervalMs: config.KEY_CHANGES_POLL_INTERVAL_MS }, logger, metrics.keyChanges);
+    const changeStream = await store.watchChanges((id) => verifier.forget(id));
     lastUse.start();
     // Stopped after the last-use flush (cleanups run in reverse): a purge or ping in progress is not
     // worth waiting long for, while the pending last-use times must be written before the database closes.
@@ -128,7 +130,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       name: "background jobs",
       timeoutMs: JOBS_STOP_TIMEOUT_MS,
       run: async () => {
-        await revocations?.close();
+        await changeStream?.close();
+        await changes.stop();
         await Promise.all(jobs.map((job) => job.stop()));
       },
     });

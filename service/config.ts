@@ -60,7 +60,15 @@ export const configSchema = z
      * is doing (a hung server, retries of the driver). A backstop above DB_TIMEOUT_MS and DB_QUERY_TIMEOUT_MS.
      */
     CALL_TIMEOUT_MS: intFrom("CALL_TIMEOUT_MS", 100, 600_000, 15_000),
-    VERIFY_CACHE_TTL_MS: intFrom("VERIFY_CACHE_TTL_MS", 0, 1_000, 500),
+    /**
+     * How long a verified key's record may stay cached. Changes (a revocation on any instance) reach the
+     * cache through the change log within KEY_CHANGES_POLL_INTERVAL_MS, whatever this is.
+     */
+    VERIFY_CACHE_TTL_MS: intFrom("VERIFY_CACHE_TTL_MS", 0, 3_600_000, 300_000),
+    /** How long an identifier with no key is remembered (a flood of random keys then costs one read each, once). */
+    VERIFY_NEGATIVE_CACHE_TTL_MS: intFrom("VERIFY_NEGATIVE_CACHE_TTL_MS", 0, 60_000, 2_000),
+    /** How often each instance reads the key change log (the bound on how late another instance's Revoke arrives). */
+    KEY_CHANGES_POLL_INTERVAL_MS: intFrom("KEY_CHANGES_POLL_INTERVAL_MS", 10, 1_000, 25),
     VERIFY_CACHE_MAX_ENTRIES: intFrom("VERIFY_CACHE_MAX_ENTRIES", 0, 10_000_000, 100_000),
     LAST_USED_FLUSH_INTERVAL_MS: intFrom("LAST_USED_FLUSH_INTERVAL_MS", 10, 300_000, 5_000),
     /**

@@ -12,6 +12,10 @@
  * - apikeys_last_use_pending_keys                keys with a use not yet written
  * - apikeys_rpc_duration_seconds{procedure,code} every RPC, by procedure and code
  * - apikeys_database_errors_total{source}        database unavailable: in calls ("rpc"), in background jobs
+ * - apikeys_database_reads_total{source}         database reads of the hot path: "verify" (a cache miss: one
+ *                                                point lookup) and "key-changes" (a read of the change log)
+ * - apikeys_key_changes_total                    keys dropped from the verify cache because they changed
+ * - apikeys_verify_cache_drops_total{reason}     whole-cache drops: "incomplete" change log, "unreadable" log
  * - apikeys_inflight_requests                    HTTP requests being served now
  * - apikeys_requests_total{path}                 HTTP requests by the path that served them: "grpc-direct"
  *                                                (plain unary gRPC, server/grpc-unary-handler.ts) or "connect"
@@ -21,6 +25,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { LastUseObserver } from "./jobs/last-use-recorder.js";
 import type { CallObserver } from "./rpc/error-interceptor.js";
 import type { HttpRoute } from "./server/api-server.js";
+import type { KeyChangeObserver } from "./verify/key-change-follower.js";
 import type { VerifyObserver } from "./verify/verifier.js";
 
 /** Live values read at scrape time. */
@@ -35,6 +40,7 @@ export interface Metrics {
   readonly verify: VerifyObserver;
   readonly lastUse: LastUseObserver;
   readonly calls: CallObserver;
+  readonly keyChanges: KeyChangeObserver;
   /** Counts a failed database operation outside a call (background jobs). */
   onDatabaseError(source: string): void;
   /** Counts an HTTP request by the server path that served it. */
@@ -122,6 +128,23 @@ export function createMetrics(): Metrics {
     },
   });
 
+  const databaseReads = new Counter({
+    name: "apikeys_database_reads_total",
+    help: 'Database reads of the hot path: "verify" (a cache miss, one point lookup) and "key-changes" (a read of the change log)',
+    labelNames: ["source"],
+    registers: [registry],
+  });
+  const keyChanges = new Counter({
+    name: "apikeys_key_changes_total",
+    help: "Keys dropped from the verify cache because the change log showed a change",
+    registers: [registry],
+  });
+  const cacheDrops = new Counter({
+    name: "apikeys_verify_cache_drops_total",
+    help: 'Times the whole verify cache was dropped: "incomplete" change log, "unreadable" change log',
+    labelNames: ["reason"],
+    registers: [registry],
+  });
   const requests = new Counter({
     name: "apikeys_requests_total",
     help: 'HTTP requests by the path that served them: "grpc-direct" (plain unary gRPC) or "connect" (connect-node: every other protocol and call)',
@@ -135,6 +158,15 @@ export function createMetrics(): Metrics {
     verify: {
       onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
       onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),
+      onDatabaseRead: () => databaseReads.inc({ source: "verify" }),
+    },
+    keyChanges: {
+      onRead: (failed) => {
+        databaseReads.inc({ source: "key-changes" });
+        if (failed) databaseErrors.inc({ source: "key-changes" });
+      },
+      onChanges: (count) => keyChanges.inc(count),
+      onCacheDropped: (reason) => cacheDrops.inc({ reason }),
     },
     lastUse: {
       onFlush: (size, _durationMs, failed) => {

@@ -198,7 +198,7 @@ export class KeysService {
     // write becoming visible, the fewer readers see a key "revoked at T" that was still active at T.
     const revokeTime = this.now();
     const purgeTime = purgeTimeOf({ ...current, revoke_time: revokeTime }, this.deps.retentionMs);
-    return this.deps.store.revoke(companyId, id, { revoke_time: revokeTime, purge_time: purgeTime });
+    return this.deps.store.changeKey(companyId, id, { set: { revoke_time: revokeTime, purge_time: purgeTime }, unlessRevoked: true });
   }
 
   /** Is this key usable now? Records the use when it is. Never throws for a bad key: the code says why. */

@@ -27,10 +27,32 @@ export interface KeyRecord {
   created_by: string | null;
 }
 
-/** What a revocation writes. */
-export interface Revocation {
-  readonly revoke_time: Date;
-  readonly purge_time: Date | null;
+/**
+ * A change of a key: the fields it sets (those left out stay as they are). Revoke sets revoke_time and
+ * purge_time; Update (rename, new expiry) and Roll (the old key's expiry) set the others.
+ */
+export interface KeyChange {
+  readonly set: Partial<Pick<KeyRecord, "name" | "name_lower" | "expire_time" | "revoke_time" | "purge_time">>;
+  /** Apply only while the key is not revoked: the first revocation wins, and a revoked key stays as it was. */
+  readonly unlessRevoked?: boolean;
+}
+
+/** Where a reader of the change log has got to. Opaque: only the engine that made it reads it. */
+export type ChangeCursor = { readonly __changeCursor: unique symbol };
+
+/** What the change log holds after a cursor. */
+export interface ChangeBatch {
+  /** Keys changed since the cursor (each at least once; a key may appear again in a later batch). */
+  readonly ids: readonly string[];
+  /** Where to read from next time. */
+  readonly cursor: ChangeCursor;
+  /**
+   * False when changes since the cursor may be missing from `ids` (the log was pruned past the cursor, or
+   * held more than one read returns): a reader that caches keys must then drop them all.
+   */
+  readonly complete: boolean;
+  /** True when more entries follow at once (read again). */
+  readonly more: boolean;
 }
 
 /** The bootstrap marker: proof that this database has had its first admin key. */
@@ -81,10 +103,17 @@ export interface KeyStore {
   count(filter: KeyFilter): Promise<number>;
 
   /**
-   * Marks a key of the company revoked unless it already is (the first revocation wins), atomically.
-   * Returns the key as it now stands, or null when the company has no such key.
+   * THE place where a stored key changes (revoke today; update and roll next): applies `change` to a key of
+   * the company and records it in the change log, in one atomic write, so every instance's cache learns of
+   * it through changesSince. Returns the key as it now stands, or null when the company has no such key.
+   * Last-use times are not changes (recordLastUses): caches do not need them.
    */
-  revoke(companyId: string, id: string, revocation: Revocation): Promise<KeyRecord | null>;
+  changeKey(companyId: string, id: string, change: KeyChange): Promise<KeyRecord | null>;
+  /**
+   * The keys changed (by changeKey, on any instance) after `cursor`; a null cursor starts at the log's
+   * present end (no ids). Cheap enough to call many times a second: an indexed range read.
+   */
+  changesSince(cursor: ChangeCursor | null): Promise<ChangeBatch>;
   /** Writes coalesced last-use times; a stored time never moves backwards. Returns how many keys matched. */
   recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number>;
   /** Deletes keys whose purge time has come (an indexed range delete). Returns how many. */
@@ -98,10 +127,10 @@ export interface KeyStore {
   deleteUnshown(id: string): Promise<void>;
 
   /**
-   * Calls `onRevoked(id)` whenever any instance revokes a key, where the database can push changes
-   * (MongoDB change streams). Null when it cannot.
+   * Calls `onChanged(id)` as soon as any instance changes a key, where the database can push changes
+   * (MongoDB change streams): a shortcut beside changesSince, never instead of it. Null when it cannot.
    */
-  watchRevocations(onRevoked: (id: string) => void): Promise<Subscription | null>;
+  watchChanges(onChanged: (id: string) => void): Promise<Subscription | null>;
 
   /** Closes the connection or file. */
   close(): Promise<void>;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { newKeyRecord } from "../../service/keys/key-issuer.js";
 import { purgeTimeOf } from "../../service/keys/key-state.js";
-import { DuplicateKeyIdError, StoreUnavailableError, type KeyRecord, type KeyStore } from "../../service/store/key-store.js";
+import { DuplicateKeyIdError, StoreUnavailableError, type ChangeCursor, type KeyRecord, type KeyStore } from "../../service/store/key-store.js";
 import { cursorValuesOf, planSegments, STATUS_ORDER_GRACE_MS, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
 import { TEST_PEPPER } from "../support/database.js";
 import { fixtureSpecs } from "../support/key-fixtures.js";
@@ -40,6 +40,24 @@ async function seeded(open: OpenStore, specs: readonly SeedSpec[]): Promise<{ st
   const records = specs.map(recordOf);
   for (const record of records) await store.insert(record);
   return { store, records };
+}
+
+/** A revocation as the keys service writes it: a change that only applies while the key is not revoked. */
+function revoke(store: KeyStore, companyId: string, id: string, set: { revoke_time: Date; purge_time: Date | null }) {
+  return store.changeKey(companyId, id, { set, unlessRevoked: true });
+}
+
+/** Reads the change log from `cursor` until it has nothing more, as a follower does. */
+export async function readChanges(store: KeyStore, cursor: ChangeCursor): Promise<{ ids: string[]; cursor: ChangeCursor; complete: boolean }> {
+  const ids: string[] = [];
+  let complete = true;
+  for (;;) {
+    const batch = await store.changesSince(cursor);
+    ids.push(...batch.ids);
+    complete &&= batch.complete;
+    cursor = batch.cursor;
+    if (!batch.more) return { ids, cursor, complete };
+  }
 }
 
 /** Reads every page of a list through the contract: segment by segment, keyset cursor after each page. */
@@ -147,13 +165,13 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       try {
         const [target] = records;
         const first = { revoke_time: new Date(NOW.getTime() + 1_000), purge_time: new Date(NOW.getTime() + 1_000 + RETENTION_MS) };
-        expect(await store.revoke("other", target!.id, first)).toBeNull();
+        expect(await revoke(store, "other", target!.id, first)).toBeNull();
         expect((await store.findById(target!.id))?.revoke_time).toBeNull();
-        const revoked = await store.revoke("r", target!.id, first);
+        const revoked = await revoke(store, "r", target!.id, first);
         expect(revoked).toMatchObject({ id: target!.id, revoke_time: first.revoke_time, purge_time: first.purge_time });
-        const second = await store.revoke("r", target!.id, { revoke_time: new Date(NOW.getTime() + 9_000), purge_time: null });
+        const second = await revoke(store, "r", target!.id, { revoke_time: new Date(NOW.getTime() + 9_000), purge_time: null });
         expect(second?.revoke_time, "a second revocation changes nothing").toEqual(first.revoke_time);
-        expect(await store.revoke("r", "key_000000000000", first)).toBeNull();
+        expect(await revoke(store, "r", "key_000000000000", first)).toBeNull();
       } finally {
         await store.close();
       }
@@ -164,13 +182,76 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       try {
         const writes = records.flatMap((record, i) => [
           store.recordLastUses(new Map([[record.id, new Date(NOW.getTime() + i)]])),
-          store.revoke("c", record.id, { revoke_time: new Date(NOW.getTime() + 5_000), purge_time: null }),
+          revoke(store, "c", record.id, { revoke_time: new Date(NOW.getTime() + 5_000), purge_time: null }),
         ]);
         await Promise.all(writes);
         for (const record of records) {
           const stored = await store.findById(record.id);
           expect(stored?.revoke_time, record.id).toEqual(new Date(NOW.getTime() + 5_000));
         }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("changes any field of a key, and records each change, and only changes, in the change log", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Renamed", companyId: "log", createTime: NOW },
+        { name: "Revoked", companyId: "log", createTime: NOW },
+        { name: "Untouched", companyId: "log", createTime: NOW },
+      ]);
+      try {
+        const [renamed, revoked, untouched] = records;
+        const start = (await store.changesSince(null)).cursor;
+        expect((await store.changesSince(null)).ids, "a new reader starts at the end").toEqual([]);
+        expect(await readChanges(store, start)).toMatchObject({ ids: [], complete: true });
+
+        const expiry = new Date(NOW.getTime() + 7 * DAY);
+        const after = await store.changeKey("log", renamed!.id, { set: { name: "New name", name_lower: "new name", expire_time: expiry } });
+        expect(after).toMatchObject({ name: "New name", name_lower: "new name", expire_time: expiry, revoke_time: null });
+        expect(await store.findById(renamed!.id)).toEqual(after);
+        await revoke(store, "log", revoked!.id, { revoke_time: NOW, purge_time: new Date(NOW.getTime() + RETENTION_MS) });
+        // Not changes: a revocation that does not apply, another company's key, an unknown key, last uses.
+        await revoke(store, "log", revoked!.id, { revoke_time: new Date(NOW.getTime() + 1), purge_time: null });
+        expect(await store.changeKey("other", untouched!.id, { set: { name: "X", name_lower: "x" } })).toBeNull();
+        expect(await store.changeKey("log", "key_000000000000", { set: { name: "X", name_lower: "x" } })).toBeNull();
+        await store.recordLastUses(new Map([[untouched!.id, NOW]]));
+
+        const read = await readChanges(store, start);
+        expect(read.complete).toBe(true);
+        expect(new Set(read.ids)).toEqual(new Set([renamed!.id, revoked!.id]));
+        expect(read.ids.filter((id) => id === renamed!.id), "the rename is one entry").toHaveLength(1);
+        expect((await readChanges(store, read.cursor)).ids, "read once: nothing new after it").toEqual([]);
+
+        // A later change of the same key is a new entry; a reader that started after a change does not see it.
+        const late = (await store.changesSince(null)).cursor;
+        await store.changeKey("log", renamed!.id, { set: { expire_time: null } });
+        expect((await readChanges(store, read.cursor)).ids).toEqual([renamed!.id]);
+        expect((await readChanges(store, late)).ids).toEqual([renamed!.id]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("loses no change of concurrent writers to a reader reading all the while", async () => {
+      const { store, records } = await seeded(open, Array.from({ length: 30 }, (_, i) => ({ name: `Concurrent ${i}`, companyId: "cc", createTime: NOW })));
+      try {
+        let cursor = (await store.changesSince(null)).cursor;
+        const seen = new Set<string>();
+        let writing = true;
+        const reader = (async () => {
+          while (writing) {
+            const batch = await readChanges(store, cursor);
+            expect(batch.complete).toBe(true);
+            for (const id of batch.ids) seen.add(id);
+            cursor = batch.cursor;
+          }
+        })();
+        await Promise.all(records.map((record, i) => (i % 2 ? revoke(store, "cc", record.id, { revoke_time: NOW, purge_time: null }) : store.changeKey("cc", record.id, { set: { expire_time: NOW } }))));
+        writing = false;
+        await reader;
+        for (const id of (await readChanges(store, cursor)).ids) seen.add(id);
+        expect([...seen].sort()).toEqual(records.map((record) => record.id).sort());
       } finally {
         await store.close();
       }

@@ -9,9 +9,12 @@ import { describe, expect, it } from "vitest";
 import { StoreUnusableError } from "../../service/store/key-store.js";
 import { planSegments, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
 import { countSql, indexOf, segmentSql } from "../../service/store/sqlite/list-sql.js";
-import { SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
-import { SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
-import { describeKeyStoreConformance } from "./conformance.js";
+import { newKeyRecord } from "../../service/keys/key-issuer.js";
+import { KEY_COLUMNS } from "../../service/store/sqlite/list-sql.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
+import { SqliteKeyStore, toRow } from "../../service/store/sqlite/sqlite-key-store.js";
+import { TEST_PEPPER } from "../support/database.js";
+import { describeKeyStoreConformance, readChanges } from "./conformance.js";
 
 const freshFile = () => join(mkdtempSync(join(tmpdir(), "api-access-store-")), "api-keys.sqlite");
 const open = (file = freshFile()) => SqliteKeyStore.open(file, { busyTimeoutMs: 2_000 });
@@ -74,6 +77,50 @@ describe("SQLite query plans", () => {
       const purge = store.explain("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)", [0, 1_000]).join(" / ");
       expect(purge).toMatch(/SEARCH api_keys USING (COVERING )?INDEX api_keys_purge_time \(purge_time<\?\)/);
       expect(purge).not.toMatch(/\bSCAN api_keys\b/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("SQLite change log", () => {
+  it("is written in the change's own transaction, keeps its newest entries, and tells a reader it fell behind", async () => {
+    const store = SqliteKeyStore.open(freshFile(), { busyTimeoutMs: 2_000, changeLogEntries: 5 });
+    try {
+      const records = Array.from({ length: 8 }, (_, i) => newKeyRecord(TEST_PEPPER, { companyId: "p", name: `Pruned ${i}`, scopes: [], expireTime: null, createdBy: null }, NOW, 0).record);
+      for (const record of records) await store.insert(record);
+      const start = (await store.changesSince(null)).cursor;
+      for (const record of records.slice(0, 3)) await store.changeKey("p", record.id, { set: { expire_time: NOW } });
+      const upToDate = await readChanges(store, start);
+      expect(upToDate).toMatchObject({ ids: records.slice(0, 3).map((record) => record.id), complete: true });
+      // Eight more changes with room for five: the reader at upToDate.cursor has lost three unread ones.
+      for (const record of records) await store.changeKey("p", record.id, { set: { expire_time: null } });
+      const behind = await readChanges(store, upToDate.cursor);
+      expect(behind.complete).toBe(false);
+      expect(behind.ids).toEqual(records.slice(3).map((record) => record.id));
+      expect(await readChanges(store, behind.cursor)).toMatchObject({ ids: [], complete: true });
+      // A failed change leaves no entry: the unknown key's change is no change at all.
+      expect(await store.changeKey("p", "key_000000000000", { set: { expire_time: NOW } })).toBeNull();
+      expect((await readChanges(store, behind.cursor)).ids).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a file at schema version 1 gets the change log at its next start, and keeps its keys", async () => {
+    const file = freshFile();
+    const old = new DatabaseSync(file);
+    old.exec(MIGRATIONS[0]!.sql);
+    old.exec("PRAGMA user_version = 1");
+    const record = newKeyRecord(TEST_PEPPER, { companyId: "v1", name: "From version 1", scopes: [], expireTime: null, createdBy: null }, NOW, 0).record;
+    old.prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...toRow(record));
+    old.close();
+    const store = open(file);
+    try {
+      expect(await store.findById(record.id)).toEqual(record);
+      const start = (await store.changesSince(null)).cursor;
+      await store.changeKey("v1", record.id, { set: { revoke_time: NOW }, unlessRevoked: true });
+      expect((await readChanges(store, start)).ids).toEqual([record.id]);
     } finally {
       await store.close();
     }

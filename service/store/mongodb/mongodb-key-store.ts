@@ -15,7 +15,9 @@ import {
   type BootstrapMarker,
   type KeyRecord,
   type KeyStore,
-  type Revocation,
+  type ChangeBatch,
+  type ChangeCursor,
+  type KeyChange,
   type StoreDescription,
   type Subscription,
 } from "../key-store.js";
@@ -50,6 +52,26 @@ const LIST_INDEXES = [
   { name: "company_last_used_time_create_time", key: { company_id: 1, last_used_time: 1, create_time: -1, _id: -1 } },
   { name: "company_expire_time_create_time", key: { company_id: 1, expire_time: 1, create_time: -1, _id: -1 } },
 ] as const;
+/**
+ * The change log is the key documents themselves: changeKey stamps the document it changes with
+ * `change_time` (the server's clock, $currentDate: instances' clocks never enter it) and `change_seq` (+1),
+ * in the same single-document write as the change, so the entry can never exist without the change or the
+ * change without it, and it is bounded by the number of keys. Readers walk this index by time.
+ */
+const CHANGE_INDEX = { name: "change_time", key: { change_time: 1 }, sparse: true } as const;
+/**
+ * How far back each read of the change log looks again behind the newest stamp seen. A change is stamped
+ * when the server applies it but becomes visible when its write completes, so two concurrent writers' entries
+ * can appear out of stamp order; after a primary fails over, the new primary's clock may also lag the old
+ * one's. Entries are told apart by (id, change_seq), so reading a window again costs a few index entries.
+ */
+export const CHANGE_VISIBILITY_WINDOW_MS = 10_000;
+/** Entries one changesSince reads at most; more than that within the window and readers drop their caches. */
+const CHANGE_READ_LIMIT = 5_000;
+
+/** The change log's cursor here: the newest stamp seen, and the entries seen within the window before it. */
+type MongoCursor = ChangeCursor & { readonly newest: number; readonly seen: ReadonlyMap<string, number> };
+
 /** Indexes of earlier versions that no query uses any more; dropped at start. */
 const RETIRED_INDEXES = ["company_revoke_time"] as const;
 
@@ -181,44 +203,82 @@ export class MongoKeyStore implements KeyStore {
     return this.#run(() => this.#keys.countDocuments(countFilter(filter)));
   }
 
-  revoke(companyId: string, id: string, revocation: Revocation): Promise<KeyRecord | null> {
+  changeKey(companyId: string, id: string, change: KeyChange): Promise<KeyRecord | null> {
+    if (Object.keys(change.set).length === 0) throw new Error("changeKey: a change sets at least one field");
     return this.#run(async () => {
       // On MongoDB the revoke_time: null condition makes concurrent revokes race safely: the first one
       // wins. FerretDB v1.24 applies neither the condition nor the update atomically (see #serialized),
-      // so there the result is read back and the revocation applied again if another writer undid it.
+      // so there the result is read back and the change applied again if another writer undid it.
       for (let attempt = 1; ; attempt++) {
-        await this.#applyRevocation(companyId, id, revocation);
+        await this.#applyChange(companyId, id, change);
         const after = await this.findInCompany(companyId, id);
-        if (!this.isFerretDb || after === null || after.revoke_time !== null || attempt >= REVOKE_ATTEMPTS) {
-          if (this.isFerretDb && after !== null) this.#confirmLater(companyId, id, revocation);
+        if (!this.isFerretDb || after === null || changeHolds(after, change) || attempt >= REVOKE_ATTEMPTS) {
+          if (this.isFerretDb && after !== null) this.#confirmLater(companyId, id, change);
           return after;
         }
-        this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
+        this.logger.warn({ keyId: id }, "a concurrent update undid a change of a key; applying it again");
       }
     });
   }
 
-  #applyRevocation(companyId: string, id: string, revocation: Revocation) {
-    return this.#serialized(() => this.#keys.updateOne({ _id: id, company_id: companyId, revoke_time: null }, { $set: { ...revocation } }));
+  #applyChange(companyId: string, id: string, change: KeyChange) {
+    const filter = change.unlessRevoked ? { _id: id, company_id: companyId, revoke_time: null } : { _id: id, company_id: companyId };
+    return this.#serialized(() =>
+      this.#keys.updateOne(filter, { $set: { ...change.set }, $inc: { change_seq: 1 }, $currentDate: { change_time: true } }),
+    );
   }
 
   /**
-   * FerretDB only: checks a revocation again a little later and re-applies it if it was undone. On a
-   * FerretDB shared by several instances, another instance's last-use write that read the document before
-   * the revoke can still write it back afterwards (one update's duration later).
+   * FerretDB only: checks a change again a little later and re-applies it if it was undone. On a FerretDB
+   * shared by several instances, another instance's last-use write that read the document before the change
+   * can still write it back afterwards (one update's duration later).
    */
-  #confirmLater(companyId: string, id: string, revocation: Revocation): void {
+  #confirmLater(companyId: string, id: string, change: KeyChange): void {
     for (const delay of REVOKE_CONFIRM_DELAYS_MS) {
       setTimeout(() => {
         this.findInCompany(companyId, id)
           .then(async (record) => {
-            if (record === null || record.revoke_time !== null) return;
-            this.logger.warn({ keyId: id }, "a concurrent update undid a revocation; applying it again");
-            await this.#applyRevocation(companyId, id, revocation);
+            if (record === null || changeHolds(record, change)) return;
+            this.logger.warn({ keyId: id }, "a concurrent update undid a change of a key; applying it again");
+            await this.#applyChange(companyId, id, change);
           })
-          .catch(() => undefined); // the database is closing or down; the next check (or Revoke again) repairs
+          .catch(() => undefined); // the database is closing or down; the next check (or the change again) repairs
       }, delay).unref();
     }
+  }
+
+  changesSince(cursor: ChangeCursor | null): Promise<ChangeBatch> {
+    return this.#run(async () => {
+      let newest: number;
+      let seen: ReadonlyMap<string, number>;
+      if (cursor === null) {
+        // The server's clock, as the stamps are: the log's present end, whatever this instance's clock says.
+        // The entries of the window before it count as seen: a new reader starts after them.
+        const hello = await this.db.command({ hello: 1 });
+        newest = hello.localTime instanceof Date ? hello.localTime.getTime() : Date.now();
+        seen = new Map();
+      } else {
+        ({ newest, seen } = cursor as MongoCursor);
+      }
+      const entries = await this.#keys
+        .find({ change_time: { $gte: new Date(newest - CHANGE_VISIBILITY_WINDOW_MS) } }, { projection: { _id: 1, change_seq: 1, change_time: 1 } })
+        .sort({ change_time: 1 })
+        .limit(CHANGE_READ_LIMIT)
+        .toArray();
+      const ids: string[] = [];
+      let latest = newest;
+      for (const entry of entries) {
+        latest = Math.max(latest, entry.change_time?.getTime() ?? 0);
+        if (seen.get(entry._id) !== entry.change_seq) ids.push(entry._id);
+      }
+      const nextSeen = new Map<string, number>();
+      for (const entry of entries) {
+        if ((entry.change_time?.getTime() ?? 0) >= latest - CHANGE_VISIBILITY_WINDOW_MS) nextSeen.set(entry._id, entry.change_seq ?? 0);
+      }
+      const next = { newest: latest, seen: nextSeen } as unknown as MongoCursor;
+      if (cursor === null) return { ids: [], cursor: next, complete: true, more: false };
+      return { ids, cursor: next, complete: entries.length < CHANGE_READ_LIMIT, more: false };
+    });
   }
 
   /**
@@ -281,22 +341,22 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /** Through a change stream; null when the server has none (FerretDB, a standalone mongod). */
-  async watchRevocations(onRevoked: (id: string) => void): Promise<Subscription | null> {
+  async watchChanges(onChanged: (id: string) => void): Promise<Subscription | null> {
     const stream = this.#keys.watch<KeyDocument>([
-      { $match: { operationType: "update", "updateDescription.updatedFields.revoke_time": { $exists: true } } },
+      { $match: { operationType: "update", "updateDescription.updatedFields.change_seq": { $exists: true } } },
     ]);
     try {
       await stream.tryNext(); // surfaces "not supported" at once instead of in the background
     } catch (error) {
       await stream.close().catch(() => undefined);
-      this.logger.info({ reason: (error as Error).message }, "no change streams: revocations reach other instances through their own reads");
+      this.logger.info({ reason: (error as Error).message }, "no change streams: key changes reach this instance through the change log alone");
       return null;
     }
     const pump = (async () => {
       for await (const change of stream) {
-        if (change.operationType === "update" && typeof change.documentKey._id === "string") onRevoked(change.documentKey._id);
+        if (change.operationType === "update" && typeof change.documentKey._id === "string") onChanged(change.documentKey._id);
       }
-    })().catch((error: unknown) => this.logger.warn({ err: error }, "revocation change stream ended"));
+    })().catch((error: unknown) => this.logger.warn({ err: error }, "key change stream ended (the change log still runs)"));
     return {
       async close() {
         await stream.close();
@@ -310,6 +370,15 @@ export class MongoKeyStore implements KeyStore {
   }
 }
 
+/** True when a stored key shows what `change` set (a revocation that lost to an earlier one holds too). */
+function changeHolds(record: KeyRecord, change: KeyChange): boolean {
+  return Object.entries(change.set).every(([field, value]) => {
+    if (field === "revoke_time" || (field === "purge_time" && change.unlessRevoked)) return record.revoke_time !== null;
+    const stored = record[field as keyof KeyRecord];
+    return value instanceof Date ? stored instanceof Date && stored.getTime() === value.getTime() : stored === value;
+  });
+}
+
 /**
  * Creates every index, idempotently; returns true when the retention purge is a TTL index. Tries a TTL
  * index on purge_time first; a server that refuses TTL indexes (FerretDB answers 238 NotImplemented)
@@ -319,6 +388,7 @@ async function ensureIndexes(keys: Collection<KeyDocument>, logger: Logger): Pro
   // One index per command: FerretDB v1.24.2 panics and drops the connection when one createIndexes
   // names two or more indexes that all exist already, i.e. on every start after the first.
   for (const index of LIST_INDEXES) await keys.createIndex(index.key, { name: index.name });
+  await keys.createIndex(CHANGE_INDEX.key, { name: CHANGE_INDEX.name, sparse: CHANGE_INDEX.sparse });
   for (const name of RETIRED_INDEXES) {
     await keys.dropIndex(name).catch((error: unknown) => {
       if (!(error instanceof MongoServerError && (error.code === INDEX_NOT_FOUND || /not found/i.test(error.message)))) throw error;

@@ -59,6 +59,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: "the key change log that other processes' caches follow",
+    // One row per change, written in the transaction of the change itself. seq (AUTOINCREMENT: never reused,
+    // even after pruning) is the readers' cursor; SQLite has one writer at a time, so a row with a higher seq
+    // never becomes visible before a lower one. Bounded by pruning the oldest rows (a rowid range delete).
+    sql: `
+      CREATE TABLE key_changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        key_id      TEXT NOT NULL,
+        change_time INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */
