@@ -29,6 +29,8 @@ import { serviceRegistration } from "./server/grpc-unary-handler.js";
 import type { KeyStore } from "./store/key-store.js";
 import { openStore } from "./store/open-store.js";
 import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
+import { clientAddressContext } from "./server/client-address.js";
+import { FloodGuard } from "./verify/flood-guard.js";
 import { followKeyChanges } from "./verify/key-change-follower.js";
 import { Verifier } from "./verify/verifier.js";
 
@@ -93,12 +95,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const metrics = createMetrics();
     const flushBatchSize = config.LAST_USED_FLUSH_BATCH_SIZE ?? store.description.lastUseBatchSize;
     const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse, flushBatchSize);
+    const floodGuard = new FloodGuard(
+      {
+        failuresPerAddress: config.FAILURE_LIMIT_PER_ADDRESS,
+        failuresPerKeyId: config.FAILURE_LIMIT_PER_KEY_ID,
+        windowMs: config.FAILURE_LIMIT_WINDOW_MS,
+        readConcurrency: config.DB_READ_CONCURRENCY,
+        queuePerAddress: config.DB_READ_QUEUE_PER_ADDRESS,
+      },
+      metrics.floodGuard,
+    );
     const verifier = new Verifier(
       store,
       pepper,
       lastUse,
       { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES, negativeTtlMs: config.VERIFY_NEGATIVE_CACHE_TTL_MS },
       metrics.verify,
+      floodGuard,
     );
 
     const jobs: PeriodicJob[] = [];
@@ -162,9 +175,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
       httpRoutes: { "/metrics": metrics.httpRoute },
       onRequest: metrics.onRequest,
+      contextValues: clientAddressContext({ trustedProxies: config.TRUSTED_PROXIES, header: config.CLIENT_ADDRESS_HEADER }),
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
-    metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight });
+    metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight, waitingReads: () => floodGuard.waiting });
     const address = await server.listen(config.PORT, config.HOST);
     cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";

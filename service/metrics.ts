@@ -16,6 +16,11 @@
  *                                                point lookup) and "key-changes" (a read of the change log)
  * - apikeys_key_changes_total                    keys dropped from the verify cache because they changed
  * - apikeys_verify_cache_drops_total{reason}     whole-cache drops: "incomplete" change log, "unreadable" log
+ * - apikeys_failures_total{limit}                failed verifications/authentications counted against the
+ *                                                "address" and "key_id" limits
+ * - apikeys_refused_total{limit}                 calls refused RESOURCE_EXHAUSTED: over the "address" or
+ *                                                "key_id" failure limit, or a full read "queue"
+ * - apikeys_database_reads_waiting               hot-path reads waiting for their turn (the fair read gate)
  * - apikeys_inflight_requests                    HTTP requests being served now
  * - apikeys_requests_total{path}                 HTTP requests by the path that served them: "grpc-direct"
  *                                                (plain unary gRPC, server/grpc-unary-handler.ts) or "connect"
@@ -25,6 +30,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { LastUseObserver } from "./jobs/last-use-recorder.js";
 import type { CallObserver } from "./rpc/error-interceptor.js";
 import type { HttpRoute } from "./server/api-server.js";
+import type { FloodGuardObserver } from "./verify/flood-guard.js";
 import type { KeyChangeObserver } from "./verify/key-change-follower.js";
 import type { VerifyObserver } from "./verify/verifier.js";
 
@@ -32,6 +38,7 @@ import type { VerifyObserver } from "./verify/verifier.js";
 export interface MetricSources {
   pendingLastUses(): number;
   inflightRequests(): number;
+  waitingReads(): number;
 }
 
 /** The service's metrics, as observers for each part and an HTTP route that exposes them. */
@@ -41,6 +48,7 @@ export interface Metrics {
   readonly lastUse: LastUseObserver;
   readonly calls: CallObserver;
   readonly keyChanges: KeyChangeObserver;
+  readonly floodGuard: FloodGuardObserver;
   /** Counts a failed database operation outside a call (background jobs). */
   onDatabaseError(source: string): void;
   /** Counts an HTTP request by the server path that served it. */
@@ -145,6 +153,26 @@ export function createMetrics(): Metrics {
     labelNames: ["reason"],
     registers: [registry],
   });
+  const failures = new Counter({
+    name: "apikeys_failures_total",
+    help: 'Failed verifications and authentications counted against a limit ("address", "key_id")',
+    labelNames: ["limit"],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "apikeys_refused_total",
+    help: 'Calls refused RESOURCE_EXHAUSTED: over the "address" or "key_id" failure limit, or a full read "queue"',
+    labelNames: ["limit"],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "apikeys_database_reads_waiting",
+    help: "Verify and auth database reads waiting for their turn (served round-robin by client address)",
+    registers: [registry],
+    collect() {
+      this.set(sources?.waitingReads() ?? 0);
+    },
+  });
   const requests = new Counter({
     name: "apikeys_requests_total",
     help: 'HTTP requests by the path that served them: "grpc-direct" (plain unary gRPC) or "connect" (connect-node: every other protocol and call)',
@@ -159,6 +187,10 @@ export function createMetrics(): Metrics {
       onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
       onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),
       onDatabaseRead: () => databaseReads.inc({ source: "verify" }),
+    },
+    floodGuard: {
+      onFailure: (limit) => failures.inc({ limit }),
+      onRefused: (limit) => refused.inc({ limit }),
     },
     keyChanges: {
       onRead: (failed) => {

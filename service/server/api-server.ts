@@ -4,7 +4,7 @@
  * Building the server has no side effects; `listen` binds it (tests build servers on port 0).
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
@@ -38,6 +38,8 @@ export interface ApiServerOptions {
    * longest call: a call waiting on the database sends nothing until it answers.
    */
   readonly idleTimeoutMs?: number;
+  /** Context values of each request (e.g. the client address), on every path. */
+  readonly contextValues?: (req: Parameters<NodeHandlerFn>[0]) => ContextValues;
   /** Told which path served each RPC request: "grpc-direct" (grpc-unary-handler.ts) or "connect" (connect-node). */
   readonly onRequest?: (path: "grpc-direct" | "connect") => void;
 }
@@ -80,8 +82,14 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     // (`{"staus":"STATUS_ACTIVE"}` would otherwise list every key).
     jsonOptions: { ignoreUnknownFields: false },
     fallback,
+    contextValues: options.contextValues,
   });
-  const grpcUnary = createGrpcUnaryHandler({ services, interceptors: options.interceptors, maxMessageBytes: options.maxMessageBytes });
+  const grpcUnary = createGrpcUnaryHandler({
+    services,
+    interceptors: options.interceptors,
+    maxMessageBytes: options.maxMessageBytes,
+    contextValues: options.contextValues,
+  });
   const handler: NodeHandlerFn = (req, res) => {
     inflight++;
     let done = false;

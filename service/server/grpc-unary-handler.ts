@@ -16,6 +16,7 @@ import {
   ConnectError,
   createContextValues,
   createServiceImplSpec,
+  type ContextValues,
   type HandlerContext,
   type Interceptor,
   type ServiceImpl,
@@ -44,6 +45,8 @@ export interface GrpcUnaryHandlerOptions {
   readonly maxMessageBytes: number;
   /** The longest deadline a client may ask for (grpc-timeout); longer ones are refused like connect-node does. */
   readonly maxTimeoutMs?: number;
+  /** Context values of each request, as connect-node's adapter makes them. */
+  readonly contextValues?: (req: Http2ServerRequest) => ContextValues;
 }
 
 /** Serves a request and returns true, or returns false (having touched nothing) when it is not one of its own. */
@@ -192,7 +195,7 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
       requestHeader: requestHeaders(req),
       responseHeader: new Headers(),
       responseTrailer: new Headers(),
-      values: createContextValues(),
+      values: options.contextValues?.(req) ?? createContextValues(),
     };
     const innermost = async (request: UnaryRequest): Promise<UnaryResponse> => {
       const merged: HandlerContext = { ...context, requestHeader: request.header, signal: request.signal, values: request.contextValues };

@@ -23,6 +23,7 @@ import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
 import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
 import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
 import type { KeyRecord } from "../store/key-store.js";
+import type { FloodGuard } from "./flood-guard.js";
 
 /** The outcome of a verification, a closed set (never thrown). */
 export type VerifyResult =
@@ -77,6 +78,7 @@ export class Verifier {
     private readonly lastUse: LastUseRecorder,
     options: VerifierOptions,
     private readonly observer: VerifyObserver = {},
+    private readonly guard?: FloodGuard,
   ) {
     if (options.cacheTtlMs > 0 && options.cacheMaxEntries > 0) {
       this.#cache = new LRUCache({ max: options.cacheMaxEntries, ttl: options.cacheTtlMs, ttlAutopurge: false });
@@ -87,24 +89,37 @@ export class Verifier {
     this.#revokedHere = new LRUCache({ max: 100_000, ttl: options.revokedMemoryMs ?? 10 * 60_000 });
   }
 
-  /** Checks a presented key at `now`; on success notes the use. */
-  async verify(key: string, now: Date): Promise<VerifyResult> {
+  /**
+   * Checks a presented key at `now` for the client at `address` (who the failure limits count); on success
+   * notes the use. @throws ReadsRefusedError when the key needs a database read that the client may not have.
+   */
+  async verify(key: string, now: Date, address = "unknown"): Promise<VerifyResult> {
     const started = performance.now();
-    const result = await this.#verify(key, now);
+    const result = await this.#verify(key, now, address);
     this.observer.onVerified?.(result.code, performance.now() - started);
     return result;
   }
 
-  async #verify(key: string, now: Date): Promise<VerifyResult> {
+  async #verify(key: string, now: Date, address: string): Promise<VerifyResult> {
     if (!isWellFormedKey(key)) return { code: "malformed" };
     const id = keyIdOf(key);
-    const record = await this.#find(id);
-    if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return { code: "not_found" };
+    const record = await this.#find(id, address);
+    const unknown = () => {
+      this.guard?.noteFailure(address, id, "unknown");
+      return { code: "not_found" } as const;
+    };
+    if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return unknown();
     // Past its retention a key is gone, as in List, even before the purge has deleted it.
-    if (isPurgedAt(record, now)) return { code: "not_found" };
-    if (this.#revokedHere.has(id)) return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
+    if (isPurgedAt(record, now)) return unknown();
+    if (this.#revokedHere.has(id)) {
+      this.guard?.noteFailure(address, id, "inactive");
+      return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
+    }
     const state = keyStateAt(record, now);
-    if (state !== "active") return { code: state, record };
+    if (state !== "active") {
+      this.guard?.noteFailure(address, id, "inactive");
+      return { code: state, record };
+    }
     this.lastUse.record(id, now);
     // The cached record shows this instance's own uses, however long it stays cached.
     if (record.last_used_time === null || record.last_used_time < now) record.last_used_time = now;
@@ -142,7 +157,7 @@ export class Verifier {
     this.#trusted = trusted;
   }
 
-  async #find(id: string): Promise<KeyRecord | null> {
+  async #find(id: string, address: string): Promise<KeyRecord | null> {
     if (this.#trusted) {
       const cached = this.#cache?.get(id);
       if (this.#cache) this.observer.onCacheLookup?.(cached !== undefined);
@@ -153,7 +168,7 @@ export class Verifier {
     if (!pending) {
       this.observer.onDatabaseRead?.();
       const read: PendingRead = {
-        promise: this.lookup.findById(id).finally(() => {
+        promise: (this.guard ? this.guard.read(address, id, () => this.lookup.findById(id)) : this.lookup.findById(id)).finally(() => {
           if (this.#inflight.get(id) === read) this.#inflight.delete(id);
         }),
         stale: false,
@@ -162,7 +177,8 @@ export class Verifier {
       this.#inflight.set(id, read);
     }
     const record = await pending.promise;
-    if (this.#trusted && !pending.stale && !this.#revokedHere.has(id)) {
+    // A record read before this instance's own revocation landed must not be cached as still active.
+    if (this.#trusted && !pending.stale && !(record?.revoke_time === null && this.#revokedHere.has(id))) {
       if (record !== null) this.#cache?.set(id, record);
       else this.#missing?.set(id, true);
     }

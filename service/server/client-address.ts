@@ -1,0 +1,43 @@
+/**
+ * Who is calling, by network address: what the failure limits count by (verify/flood-guard.ts). The
+ * address is the connection's peer, unless TRUSTED_PROXIES is set: then, for a connection from one of those
+ * proxies (a load balancer, an internal gateway), the address comes from CLIENT_ADDRESS_HEADER (by default
+ * X-Forwarded-For, read right to left past the trusted proxies, as proxy-addr does for Express). A header
+ * sent by anyone else is ignored, so a client cannot pick the address it is counted under.
+ */
+import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
+import type { IncomingHttpHeaders } from "node:http";
+import proxyaddr from "proxy-addr";
+
+/** The caller's address, as the server determined it for this request. */
+export const clientAddressKey = createContextKey<string>("unknown", { description: "client address" });
+
+/** A request as both node:http and the node:http2 compatibility API give it. */
+interface NodeRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+/** How to tell the client address. */
+export interface ClientAddressOptions {
+  /** proxy-addr trust list: addresses, subnets (CIDR) or names such as "loopback"; empty = no proxy. */
+  readonly trustedProxies: readonly string[];
+  /** The header a trusted proxy puts the client address in (lower case). */
+  readonly header: string;
+}
+
+/** Builds the context values of each request: the client address. */
+export function clientAddressContext(options: ClientAddressOptions): (req: NodeRequest) => ContextValues {
+  const trust = options.trustedProxies.length > 0 ? proxyaddr.compile([...options.trustedProxies]) : undefined;
+  return (req) => {
+    const peer = req.socket.remoteAddress ?? "unknown";
+    let address = peer;
+    if (trust) {
+      const forwarded = req.headers[options.header];
+      const value = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
+      // proxy-addr reads X-Forwarded-For from a request-shaped object: give it the configured header's value.
+      address = proxyaddr({ headers: { "x-forwarded-for": value }, connection: { remoteAddress: peer }, socket: { remoteAddress: peer } } as never, trust);
+    }
+    return createContextValues().set(clientAddressKey, address);
+  };
+}
