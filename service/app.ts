@@ -29,7 +29,7 @@ import { serviceRegistration } from "./server/grpc-unary-handler.js";
 import type { KeyStore } from "./store/key-store.js";
 import { openStore } from "./store/open-store.js";
 import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
-import { clientAddressContext } from "./server/client-address.js";
+import { clientAddressContext, clientAddressResolver } from "./server/client-address.js";
 import { FloodGuard } from "./verify/flood-guard.js";
 import { followKeyChanges } from "./verify/key-change-follower.js";
 import { Verifier } from "./verify/verifier.js";
@@ -157,6 +157,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       writeFileSync(adminKeyFile, `${firstAdminKey.secret}\n`, { mode: 0o600 });
     }
 
+    const addressOf = clientAddressResolver({ trustedProxies: config.TRUSTED_PROXIES, header: config.CLIENT_ADDRESS_HEADER });
     const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
     const server = buildApiServer({
       services: [
@@ -175,7 +176,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
       httpRoutes: { "/metrics": metrics.httpRoute },
       onRequest: metrics.onRequest,
-      contextValues: clientAddressContext({ trustedProxies: config.TRUSTED_PROXIES, header: config.CLIENT_ADDRESS_HEADER }),
+      contextValues: clientAddressContext(addressOf),
+      refuseEarly: (req) => {
+        const closed = floodGuard.closedFor(addressOf(req));
+        if (closed > 0) floodGuard.noteDoorRefusal();
+        return closed;
+      },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
     metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight, waitingReads: () => floodGuard.waiting });

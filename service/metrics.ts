@@ -19,7 +19,8 @@
  * - apikeys_failures_total{limit}                failed verifications/authentications counted against the
  *                                                "address" and "key_id" limits
  * - apikeys_refused_total{limit}                 calls refused RESOURCE_EXHAUSTED: over the "address" or
- *                                                "key_id" failure limit, or a full read "queue"
+ *                                                "key_id" failure limit, a full read "queue", or at the
+ *                                                "door" (an address that went on after being refused)
  * - apikeys_database_reads_waiting               hot-path reads waiting for their turn (the fair read gate)
  * - apikeys_inflight_requests                    HTTP requests being served now
  * - apikeys_requests_total{path}                 HTTP requests by the path that served them: "grpc-direct"
@@ -161,7 +162,7 @@ export function createMetrics(): Metrics {
   });
   const refused = new Counter({
     name: "apikeys_refused_total",
-    help: 'Calls refused RESOURCE_EXHAUSTED: over the "address" or "key_id" failure limit, or a full read "queue"',
+    help: 'Calls refused RESOURCE_EXHAUSTED: over the "address" or "key_id" failure limit, a full read "queue", or at the "door"',
     labelNames: ["limit"],
     registers: [registry],
   });

@@ -38,6 +38,11 @@ export interface ApiServerOptions {
    * longest call: a call waiting on the database sends nothing until it answers.
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * How long to refuse a request's RPC before decoding it (ms; 0 = serve it): a client that keeps calling
+   * after RESOURCE_EXHAUSTED. Answered RESOURCE_EXHAUSTED with retry-after at the cost of HTTP alone.
+   */
+  readonly refuseEarly?: (req: Parameters<NodeHandlerFn>[0]) => number;
   /** Context values of each request (e.g. the client address), on every path. */
   readonly contextValues?: (req: Parameters<NodeHandlerFn>[0]) => ContextValues;
   /** Told which path served each RPC request: "grpc-direct" (grpc-unary-handler.ts) or "connect" (connect-node). */
@@ -58,6 +63,31 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** Streams one HTTP/2 connection may have open at once (Node's default is unlimited). */
 const MAX_CONCURRENT_STREAMS = 1_000;
+
+/** Calls that verify a key (every ApiKeyService method): the ones the door refuses. */
+const RPC_PATH_PREFIX = "/tokenizer.apikeys.v1.ApiKeyService/";
+const DOOR_MESSAGE = "too many failed verifications or authentications from this address, and calls went on after being refused";
+
+/**
+ * Answers RESOURCE_EXHAUSTED without reading the request: a gRPC trailers-only response, or Connect's
+ * HTTP 429 with its JSON error. gRPC-Web goes on to connect-node (its errors travel in the body).
+ */
+function refuseAtTheDoor(req: Parameters<NodeHandlerFn>[0], res: Parameters<NodeHandlerFn>[1], retryAfterMs: number): boolean {
+  const contentType = String(req.headers["content-type"] ?? "");
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  const message = `${DOOR_MESSAGE}; retry in ${retryAfter} s`;
+  if (req.httpVersionMajor === 2 && /^application\/grpc(\+proto|\+json)?$/.test(contentType)) {
+    (req as Http2ServerRequest).stream.respond(
+      { ":status": 200, "content-type": contentType, "grpc-status": "8", "grpc-message": message, "retry-after": retryAfter },
+      { endStream: true },
+    );
+    return true;
+  }
+  if (contentType.startsWith("application/grpc-web")) return false;
+  res.writeHead(429, { "content-type": "application/json", "retry-after": retryAfter });
+  res.end(JSON.stringify({ code: "resource_exhausted", message }));
+  return true;
+}
 
 /** Builds the server without binding it. */
 export function buildApiServer(options: ApiServerOptions): ApiServer {
@@ -99,6 +129,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     };
     res.once("finish", finish);
     res.once("close", finish);
+    const refusedForMs = options.refuseEarly?.(req) ?? 0;
+    if (refusedForMs > 0 && (req.url ?? "").startsWith(RPC_PATH_PREFIX) && refuseAtTheDoor(req, res, refusedForMs)) return;
     if (req.httpVersionMajor === 2 && grpcUnary(req as Http2ServerRequest, res as Http2ServerResponse)) {
       options.onRequest?.("grpc-direct");
       return;

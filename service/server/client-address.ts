@@ -26,18 +26,20 @@ export interface ClientAddressOptions {
   readonly header: string;
 }
 
-/** Builds the context values of each request: the client address. */
-export function clientAddressContext(options: ClientAddressOptions): (req: NodeRequest) => ContextValues {
+/** Builds the function that tells a request's client address. */
+export function clientAddressResolver(options: ClientAddressOptions): (req: NodeRequest) => string {
   const trust = options.trustedProxies.length > 0 ? proxyaddr.compile([...options.trustedProxies]) : undefined;
   return (req) => {
     const peer = req.socket.remoteAddress ?? "unknown";
-    let address = peer;
-    if (trust) {
-      const forwarded = req.headers[options.header];
-      const value = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
-      // proxy-addr reads X-Forwarded-For from a request-shaped object: give it the configured header's value.
-      address = proxyaddr({ headers: { "x-forwarded-for": value }, connection: { remoteAddress: peer }, socket: { remoteAddress: peer } } as never, trust);
-    }
-    return createContextValues().set(clientAddressKey, address);
+    if (!trust) return peer;
+    const forwarded = req.headers[options.header];
+    const value = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
+    // proxy-addr reads X-Forwarded-For from a request-shaped object: give it the configured header's value.
+    return proxyaddr({ headers: { "x-forwarded-for": value }, connection: { remoteAddress: peer }, socket: { remoteAddress: peer } } as never, trust);
   };
+}
+
+/** Builds the context values of each request: the client address. */
+export function clientAddressContext(addressOf: (req: NodeRequest) => string): (req: NodeRequest) => ContextValues {
+  return (req) => createContextValues().set(clientAddressKey, addressOf(req));
 }

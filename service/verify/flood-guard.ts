@@ -11,6 +11,10 @@
  *    ones are served round-robin by client address, each address with a bounded queue. A flood from one
  *    address then queues behind itself while other addresses' reads go first.
  *
+ * 3. The door: an address that goes on calling after being refused (as many refusals again as its failure
+ *    limit) is refused before its requests are even decoded, until the window allows it again
+ *    (server/api-server.ts asks closedFor()). Until then, refusing it cost a whole call each.
+ *
  * What counts as a failure: a well-formed key that is unknown, or whose hash does not match (per address
  * and per key id), and a revoked or expired key (per key id only: an integration retrying with its old
  * key must not block its whole address). A malformed key costs no read and is not counted.
@@ -21,7 +25,7 @@ import { RateLimiterMemory, type RateLimiterRes } from "rate-limiter-flexible";
 export class ReadsRefusedError extends Error {
   override name = "ReadsRefusedError";
   constructor(
-    readonly limit: "address" | "key_id" | "queue",
+    readonly limit: "address" | "key_id" | "queue" | "door",
     readonly retryAfterMs: number,
   ) {
     super(
@@ -29,7 +33,9 @@ export class ReadsRefusedError extends Error {
         ? "too many failed verifications or authentications from this address"
         : limit === "key_id"
           ? "too many failed verifications or authentications with this key"
-          : "too many verifications from this address are waiting for the database",
+          : limit === "queue"
+            ? "too many verifications from this address are waiting for the database"
+            : "too many failed verifications or authentications from this address, and calls went on after being refused",
     );
   }
 }
@@ -58,6 +64,10 @@ const QUEUE_FULL_RETRY_MS = 1_000;
 export class FloodGuard {
   readonly #byAddress: RateLimiterMemory | undefined;
   readonly #byKeyId: RateLimiterMemory | undefined;
+  /** Refusals per address; past the limit again, the address's door closes. */
+  readonly #refusals: RateLimiterMemory | undefined;
+  /** Addresses refused at the door, until when (epoch ms). */
+  readonly #closed = new Map<string, number>();
   /** Waiting reads by client address, in the order the addresses are served (round-robin). */
   readonly #waiting = new Map<string, (() => void)[]>();
   #running = 0;
@@ -67,7 +77,10 @@ export class FloodGuard {
     private readonly observer: FloodGuardObserver = {},
   ) {
     const duration = Math.max(1, Math.round(options.windowMs / 1000));
-    if (options.failuresPerAddress > 0) this.#byAddress = new RateLimiterMemory({ points: options.failuresPerAddress, duration });
+    if (options.failuresPerAddress > 0) {
+      this.#byAddress = new RateLimiterMemory({ points: options.failuresPerAddress, duration });
+      this.#refusals = new RateLimiterMemory({ points: options.failuresPerAddress, duration });
+    }
     if (options.failuresPerKeyId > 0) this.#byKeyId = new RateLimiterMemory({ points: options.failuresPerKeyId, duration });
   }
 
@@ -86,6 +99,7 @@ export class FloodGuard {
     const refusal = (await overLimit(this.#byAddress, address, "address")) ?? (await overLimit(this.#byKeyId, keyId, "key_id"));
     if (refusal) {
       this.observer.onRefused?.(refusal.limit);
+      if (refusal.limit === "address") this.#noteRefusal(address, refusal.retryAfterMs);
       throw refusal;
     }
     if (this.#running >= this.options.readConcurrency) await this.#turn(address);
@@ -107,6 +121,27 @@ export class FloodGuard {
       this.observer.onFailure?.("key_id");
       this.#byKeyId.consume(keyId).catch(() => undefined);
     }
+  }
+
+  /** How long requests from `address` are refused at the door (0: they are let in). Synchronous and cheap. */
+  closedFor(address: string): number {
+    const until = this.#closed.get(address);
+    if (until === undefined) return 0;
+    const left = until - Date.now();
+    if (left > 0) return left;
+    this.#closed.delete(address);
+    return 0;
+  }
+
+  /** Counts a door refusal (metrics). */
+  noteDoorRefusal(): void {
+    this.observer.onRefused?.("door");
+  }
+
+  #noteRefusal(address: string, retryAfterMs: number): void {
+    this.#refusals?.consume(address).catch(() => {
+      this.#closed.set(address, Date.now() + retryAfterMs);
+    });
   }
 
   #turn(address: string): Promise<void> {

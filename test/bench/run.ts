@@ -14,6 +14,7 @@ import { createLogger } from "../../service/logger.js";
 import type { KeyRecord } from "../../service/store/key-record.js";
 import type { BenchContext } from "./context.js";
 import { benchGhz } from "./ghz-bench.js";
+import { HOTPATH_SECTIONS } from "./hotpath-bench.js";
 import { benchLastUse } from "./last-use-bench.js";
 import { benchList } from "./list-bench.js";
 import { startFerretOnPostgres } from "./postgres-target.js";
@@ -30,6 +31,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<Section>> = {
   list: benchList,
   "last-use": benchLastUse,
   soak: benchSoak,
+  ...HOTPATH_SECTIONS,
 };
 
 const PEPPER = "bench-pepper-0123456789abcdef0123456789abcdef";

@@ -4,7 +4,9 @@
 // trailer, and a google.rpc.RetryInfo detail), while keys it has cached keep working. Behind a load balancer
 // the address comes from a trusted proxy's header only. Unknown identifiers are remembered briefly.
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus } from "../../proto/gen/grpc/health/v1/health_pb.js";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../proto/gen/google/rpc/error_details_pb.js";
@@ -91,6 +93,23 @@ describe("failure limit per client address", () => {
 
     // Without TRUSTED_PROXIES a forwarded-for header is ignored: it cannot buy a fresh address.
     expect((await grpcJsVerify(h, generateKey(), forwardedFor("198.51.100.1"))).error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+
+    // An address that goes on after as many refusals again as its limit is refused at the door, before its
+    // requests are decoded: now even its cached key, on every protocol, until the window allows it.
+    expect((await grpcJsVerify(h, generateKey())).error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    const door = await grpcJsVerify(h, valid);
+    expect(door.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(door.error?.details).toMatch(/calls went on after being refused; retry in \d+ s$/);
+    expect(Number(door.error!.metadata.get("retry-after")[0])).toBeGreaterThan(0);
+    const doorJson = await postConnectJson(h.service.url, "Verify", { key: valid });
+    expect(doorJson.status).toBe(429);
+    expect(doorJson.body.code).toBe("resource_exhausted");
+    const metric = h.service.metrics.registry.getSingleMetric("apikeys_refused_total");
+    const { values } = (await metric!.get()) as { values: { value: number; labels: { limit?: string } }[] };
+    expect(values.find((value) => value.labels.limit === "door")?.value).toBe(2);
+    // Health is not behind the door.
+    const health = createClient(Health, createGrpcTransport({ baseUrl: h.service.url }));
+    expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });
 });
 
