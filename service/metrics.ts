@@ -181,12 +181,24 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  // Label sets bound once: prom-client hashes the labels of every observe() otherwise (on every call).
+  const verifyByCode = new Map<string, ReturnType<typeof verifySeconds.labels>>();
+  const callsByLabels = new Map<string, ReturnType<typeof calls.labels>>();
+  const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make();
+      cache.set(key, child);
+    }
+    return child;
+  };
+
   return {
     registry,
     onRequest: (path) => requests.inc({ path }),
     verify: {
       onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
-      onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),
+      onVerified: (code, durationMs) => bound(verifyByCode, code, () => verifySeconds.labels({ code })).observe(durationMs / 1000),
       onDatabaseRead: () => databaseReads.inc({ source: "verify" }),
     },
     floodGuard: {
@@ -214,7 +226,7 @@ export function createMetrics(): Metrics {
     },
     calls: {
       onCall: (procedure, code, durationMs) => {
-        calls.observe({ procedure, code }, durationMs / 1000);
+        bound(callsByLabels, `${procedure} ${code}`, () => calls.labels({ procedure, code })).observe(durationMs / 1000);
         if (code === "Unavailable") databaseErrors.inc({ source: "rpc" });
       },
     },

@@ -124,11 +124,17 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
       if (res.destroyed || res.writableEnded) return; // the client went away
       const header: Record<string, string> = { "content-type": "application/grpc" };
       if (context) headersObject(context.responseHeader, header);
-      const trailer = new Headers(context?.responseTrailer);
-      setTrailerStatus(trailer, error);
-      if (error) trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
+      let trailer: Record<string, string>;
+      if (error) {
+        const fields = new Headers(context?.responseTrailer);
+        setTrailerStatus(fields, error); // connect-node's own encoding of the status and its details
+        fields.set("grpc-message", encodeGrpcMessage(error.rawMessage));
+        trailer = headersObject(fields);
+      } else {
+        trailer = context ? headersObject(context.responseTrailer, { "grpc-status": "0" }) : { "grpc-status": "0" };
+      }
       res.writeHead(200, header);
-      res.addTrailers(headersObject(trailer));
+      res.addTrailers(trailer);
       if (body) res.end(body);
       else res.end();
     };
