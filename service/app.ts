@@ -21,15 +21,17 @@ import { loadPepper } from "./keys/pepper.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { apiKeyServiceImpl } from "./rpc/api-key-handlers.js";
-import { createErrorInterceptor } from "./rpc/error-interceptor.js";
+import { createEarlyFailureReporter, createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { healthServiceImpl } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
 import { serviceRegistration } from "./server/grpc-unary-handler.js";
+import { startMetricsListener } from "./server/metrics-listener.js";
 import type { KeyStore } from "./store/key-store.js";
 import { openStore } from "./store/open-store.js";
 import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
-import { clientAddressContext, clientAddressResolver } from "./server/client-address.js";
+import { originContext } from "./auth/request-origin.js";
+import { clientAddressResolver } from "./server/client-address.js";
 import { FloodGuard } from "./verify/flood-guard.js";
 import { followKeyChanges } from "./verify/key-change-follower.js";
 import { Verifier } from "./verify/verifier.js";
@@ -46,6 +48,8 @@ export interface RunningService {
   /** Base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   readonly port: number;
+  /** Where GET /metrics answers: on the API port, or on METRICS_PORT when that is set. */
+  readonly metricsUrl: string;
   /** The first admin key, when this start created it (only on a pristine database). */
   readonly firstAdminKey: IssuedKey | null;
   /** Where the first admin key was written (embedded mode), if it was. */
@@ -159,6 +163,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
 
     const addressOf = clientAddressResolver({ trustedProxies: config.TRUSTED_PROXIES, header: config.CLIENT_ADDRESS_HEADER });
     const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, now, logger });
+    // METRICS_PORT moves /metrics off the API port; stopped after the server drain (cleanups run in reverse).
+    const metricsListener = config.METRICS_PORT === undefined ? null : await startMetricsListener(metrics.httpRoute, config.METRICS_PORT, config.METRICS_HOST ?? config.HOST);
+    if (metricsListener) cleanups.push({ name: "metrics listener", run: () => metricsListener.close() });
     const server = buildApiServer({
       services: [
         serviceRegistration(ApiKeyService, apiKeyServiceImpl(keys)),
@@ -171,12 +178,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
         });
       },
       interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now)],
+      requestGate: createEarlyFailureReporter(logger, metrics.calls),
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
-      httpRoutes: { "/metrics": metrics.httpRoute },
+      httpRoutes: metricsListener ? {} : { "/metrics": metrics.httpRoute },
       onRequest: metrics.onRequest,
-      contextValues: clientAddressContext(addressOf),
+      contextValues: originContext(addressOf),
       refuseEarly: (req) => {
         const closed = floodGuard.closedFor(addressOf(req));
         if (closed > 0) floodGuard.noteDoorRefusal();
@@ -189,13 +197,16 @@ export async function startService(config: Config, options: StartOptions = {}): 
     cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const url = `${scheme}://${host}:${address.port}`;
+    const metricsUrl = metricsListener?.url ?? `${url}/metrics`;
     const { engine, location, details } = store.description;
-    logger.info({ url: `${scheme}://${host}:${address.port}`, engine, database: location, ...details, flushBatchSize }, "listening");
+    logger.info({ url, metricsUrl, engine, database: location, ...details, flushBatchSize }, "listening");
 
     let stopping: Promise<void> | undefined;
     return {
-      url: `${scheme}://${host}:${address.port}`,
+      url,
       port: address.port,
+      metricsUrl,
       firstAdminKey,
       adminKeyFile,
       store,

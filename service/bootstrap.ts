@@ -32,7 +32,8 @@ async function main(): Promise<number> {
   }
 
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL);
+  // Logs go to stderr: stdout is this command's output (the key), which may be piped or captured.
+  const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL, { fd: 2 });
   const now = new Date();
   const { store } = await openStore(config, logger, now);
   try {

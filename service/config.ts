@@ -37,6 +37,9 @@ export const configSchema = z
   .object({
     HOST: z.string().trim().min(1, "HOST must not be empty").default("127.0.0.1"),
     PORT: intFrom("PORT", 0, 65535, 8080),
+    /** When set, GET /metrics is served on this port (and METRICS_HOST) instead of the API port. */
+    METRICS_PORT: optionalIntFrom("METRICS_PORT", 0, 65535),
+    METRICS_HOST: optionalText,
     MONGODB_URI: optionalText.refine(
       (uri) => uri === undefined || /^mongodb(\+srv)?:\/\//.test(uri),
       "MONGODB_URI must start with mongodb:// or mongodb+srv://",
@@ -125,6 +128,12 @@ export const configSchema = z
         path: ["TLS_CERT_FILE"],
         message: "TLS_CERT_FILE and TLS_KEY_FILE must be set together",
       });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "METRICS_PORT must differ from PORT (leave it unset to serve /metrics on PORT)" });
+    }
+    if (env.METRICS_HOST !== undefined && env.METRICS_PORT === undefined) {
+      ctx.addIssue({ code: "custom", path: ["METRICS_HOST"], message: "METRICS_HOST needs METRICS_PORT (without it /metrics is served on HOST:PORT)" });
     }
     if (env.MONGODB_URI !== undefined && env.API_KEY_PEPPER === undefined) {
       ctx.addIssue({

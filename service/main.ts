@@ -1,27 +1,20 @@
 /**
- * The process entry point (`npm start`): reads the configuration, starts the service, prints where it
- * listens (and the first admin key, once), and shuts down gracefully on SIGTERM / SIGINT.
+ * The process entry point (`npm start`): reads the configuration, starts the service and shuts it down
+ * gracefully on SIGTERM / SIGINT.
+ *
+ * Two streams: stdout carries the log (JSON lines, or readable lines when stdout is a terminal), whose
+ * `listening` line has the URL for supervisors and scripts; stderr carries what is meant for the person
+ * who started the service: where it listens and, on the first start, the first admin key. The key thus
+ * never enters the log stream, wherever stdout is collected.
  */
 import { ConfigError, loadConfig } from "./config.js";
-import { startService } from "./app.js";
+import { startService, type RunningService } from "./app.js";
 import { createLogger } from "./logger.js";
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.LOG_LEVEL);
-  const service = await startService(config, { logger });
-
-  // Printed on stdout for the person who started the service, never through the logger.
-  const lines = [`Tokenizer.Estate API Access is listening on ${service.url} (Connect, gRPC, gRPC-Web; metrics at /metrics)`];
+/** The notice for the person at the terminal: where the service listens, and the first admin key once. */
+function startNotice(service: RunningService): string {
+  const metrics = service.metricsUrl.startsWith(`${service.url}/`) ? "metrics at /metrics" : `metrics at ${service.metricsUrl}`;
+  const lines = [`Tokenizer.Estate API Access is listening on ${service.url} (Connect, gRPC, gRPC-Web; ${metrics})`];
   if (service.imported) {
     lines.push(
       `Imported ${service.imported.added} of ${service.imported.keys} keys of an earlier version from ${service.imported.file} (once; that file is no longer used).`,
@@ -38,7 +31,23 @@ async function main(): Promise<void> {
     );
     if (service.adminKeyFile) lines.push(`Also written to ${service.adminKeyFile} (mode 0600) for the dashboard on this machine.`);
   }
-  process.stdout.write(`${lines.join("\n")}\n`);
+  return `${lines.join("\n")}\n`;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL, { pretty: process.stdout.isTTY === true });
+  const service = await startService(config, { logger });
+  process.stderr.write(startNotice(service));
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -11,6 +11,7 @@ import { createDashboardClient } from "./client/dashboard-client.js";
 import type { Problem } from "./client/problems.js";
 import type { Clipboard } from "./clipboard.js";
 import type { DiscoveredKey, KeySource } from "./config.js";
+import { systemClock, type Clock } from "./dates.js";
 import { Dashboard } from "./components/dashboard.js";
 import { LoginScreen } from "./components/login-screen.js";
 import { DEFAULT_TIMING, type ListTiming } from "./hooks/use-key-list.js";
@@ -27,6 +28,8 @@ export interface AppProps {
   readonly adminKeyPath: string;
   readonly clipboard: Clipboard;
   readonly timing?: ListTiming;
+  /** Where the dashboard reads the time (tests fix it). */
+  readonly clock?: Clock;
 }
 
 const SOURCE_NAMES: Readonly<Record<KeySource, string>> = {
@@ -36,7 +39,7 @@ const SOURCE_NAMES: Readonly<Record<KeySource, string>> = {
 };
 
 /** The application. */
-export function App({ baseUrl, transportFor, initialKey, adminKeyPath, clipboard, timing = DEFAULT_TIMING }: AppProps) {
+export function App({ baseUrl, transportFor, initialKey, adminKeyPath, clipboard, timing = DEFAULT_TIMING, clock = systemClock }: AppProps) {
   const { exit } = useApp();
   const [session, setSession] = useState<DiscoveredKey | undefined>(initialKey);
   const [reason, setReason] = useState<string>();
@@ -70,6 +73,7 @@ export function App({ baseUrl, transportFor, initialKey, adminKeyPath, clipboard
         ownKeyId={keyIdOf(session.apiKey)}
         clipboard={clipboard}
         timing={timing}
+        clock={clock}
         onFatal={onFatal}
         onQuit={() => exit()}
       />

@@ -1,10 +1,17 @@
 /**
  * Dates as the operator reads and types them: formatting in the local time zone (Intl), and parsing of
- * the filter and expiry inputs with chrono-node ("2025-11-01", "2025-11-01 to 2025-11-10",
- * "last 7 days", "yesterday", "since Monday", "in 90 days"). Pure functions of their arguments and
- * of the process time zone (TZ), which is the operator's.
+ * the filter and expiry inputs with chrono-node ("2026-11-01", "2026-11-01 to 2026-11-10",
+ * "last 7 days", "yesterday", "since Monday") and, for expiries, durations ("1 year", "6 months",
+ * "in 90 days", "2w"), which add exactly that much. Pure functions of their arguments (the time is
+ * always passed in, from the dashboard's clock) and of the process time zone (TZ), the operator's.
  */
 import * as chrono from "chrono-node";
+
+/** Where the dashboard reads the time (tests pass a fixed one). */
+export type Clock = () => Date;
+
+/** The real time. */
+export const systemClock: Clock = () => new Date();
 
 /** A time range; either end may be open. Both ends are inclusive. */
 export interface DateRange {
@@ -12,19 +19,28 @@ export interface DateRange {
   readonly end?: Date;
 }
 
-/** What an input parsed to: a value (undefined when the input is empty) and how it was understood, or why it was refused. */
+/**
+ * What an input parsed to: a value (undefined when the input is empty) and how it was understood, or
+ * why it was refused (`isPast` when it was read but lies in the past).
+ */
 export type Parsed<T> =
   | { readonly ok: true; readonly value: T | undefined; readonly meaning: string }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; readonly isPast?: boolean };
 
 /** Keys expiring within this many days are marked in the list. */
 export const NEAR_EXPIRY_DAYS = 7;
 const DAY_MS = 86_400_000;
 
-/** The examples shown when a date filter cannot be read. */
-export const RANGE_EXAMPLES = "2025-11-01, 2025-11-01 to 2025-11-10, last 7 days, yesterday, since 2025-11-01";
-/** The examples shown when an expiry cannot be read. */
-export const EXPIRY_EXAMPLES = "2026-01-31, 2026-01-31 18:00, in 90 days, next month";
+/** Examples of date filters around `now` (this month's first day, today), for hints and errors. */
+export function rangeExamples(now: Date): string {
+  const first = formatDate(new Date(now.getFullYear(), now.getMonth(), 1));
+  return `${first}, ${first} to ${formatDate(now)}, last 7 days, yesterday, since ${first}`;
+}
+
+/** Examples of expiries after `now` (a date three months ahead), for hints and errors. */
+export function expiryExamples(now: Date): string {
+  return `in 90 days, 1 year, friday, ${formatDate(addToCalendar(now, { months: 3 }))} 18:00`;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Formatting
@@ -61,6 +77,12 @@ function part(parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPartTyp
 export function formatDate(date: Date): string {
   const parts = formatters().date.formatToParts(date);
   return `${part(parts, "year")}-${part(parts, "month")}-${part(parts, "day")}`;
+}
+
+/** "Fri 2026-12-04 23:59" in the local time zone: the weekday first, so "friday" shows which Friday. */
+export function formatDayAndTime(date: Date): string {
+  // The formatter is built without a zone: it follows TZ as the process has it now.
+  return `${new Intl.DateTimeFormat("en-US", { weekday: "short", timeZone: localTimeZone() }).format(date)} ${formatDateTime(date)}`;
 }
 
 /** "2025-11-27 14:03" in the local time zone (24-hour clock). */
@@ -242,7 +264,7 @@ function normalise(text: string): string {
 export function parseDateRange(input: string, now: Date): Parsed<DateRange> {
   const text = normalise(input);
   if (text === "") return { ok: true, value: undefined, meaning: "any time" };
-  const refuse = (why = "not a date or range I can read") => ({ ok: false as const, error: `${why}; try ${RANGE_EXAMPLES}` });
+  const refuse = (why = "not a date or range I can read") => ({ ok: false as const, error: `${why}; try ${rangeExamples(now)}` });
 
   const rolling = ROLLING.exec(text);
   if (rolling) {
@@ -297,24 +319,110 @@ export function parseDateRange(input: string, now: Date): Parsed<DateRange> {
   return { ok: true, value: range, meaning: describeRange(range) };
 }
 
+/** An amount of calendar time. */
+export interface CalendarDuration {
+  readonly years?: number;
+  readonly months?: number;
+  readonly weeks?: number;
+  readonly days?: number;
+  readonly hours?: number;
+  readonly minutes?: number;
+}
+
 /**
- * Reads the Generate modal's "Expired At": empty or "never" means no expiry; a date without a time
- * means the end of that day (23:59:59 local), so the key works through the day the operator typed.
+ * `date` plus `duration` on the local calendar: years and months keep the day of the month, or take
+ * the month's last day when it has fewer (Jan 31 + 1 month = Feb 28); days keep the wall-clock time
+ * across a daylight-saving change; hours and minutes are exact. (chrono's own arithmetic lets Jan 31 +
+ * 1 month overflow into March.)
+ */
+export function addToCalendar(date: Date, duration: CalendarDuration): Date {
+  const months = (duration.years ?? 0) * 12 + (duration.months ?? 0);
+  const result = new Date(date);
+  if (months !== 0) {
+    const day = result.getDate();
+    result.setDate(1);
+    result.setMonth(result.getMonth() + months);
+    const lastDay = new Date(result.getFullYear(), result.getMonth() + 1, 0).getDate();
+    result.setDate(Math.min(day, lastDay));
+  }
+  const days = (duration.weeks ?? 0) * 7 + (duration.days ?? 0);
+  if (days !== 0) result.setDate(result.getDate() + days);
+  return new Date(result.getTime() + ((duration.hours ?? 0) * 60 + (duration.minutes ?? 0)) * 60_000);
+}
+
+const DURATION_UNITS: readonly [RegExp, keyof CalendarDuration][] = [
+  [/^(y|yrs?|years?)$/, "years"],
+  [/^(mos?|months?)$/, "months"],
+  [/^(w|wks?|weeks?|fortnights?)$/, "weeks"],
+  [/^(d|days?)$/, "days"],
+  [/^(h|hrs?|hours?)$/, "hours"],
+  [/^(mins?|minutes?)$/, "minutes"],
+];
+const DURATION_PART = /^(\d+|an?)\s*([a-z]+)$/;
+
+/**
+ * "1 year", "1y", "in 6 months", "2 weeks and 3 days", "next month", "90 days from now" as a duration;
+ * undefined when the text is not one. A bare "m" is refused: months or minutes would be a guess.
+ */
+export function parseDuration(text: string): CalendarDuration | { readonly ambiguous: string } | undefined {
+  const body = text
+    .replace(/^(in|\+)\s*/, "")
+    .replace(/\s+from now$/, "")
+    .replace(/^next\s+(year|month|week|day)$/, "1 $1");
+  const parts = body.split(/\s*(?:,|\band\b|\s(?=\d|an?\b))\s*/).filter(Boolean);
+  if (parts.length === 0) return undefined;
+  const duration: Record<string, number> = {};
+  for (const part of parts) {
+    const match = DURATION_PART.exec(part);
+    if (!match) return undefined;
+    const [, amount, unitText] = match as unknown as [string, string, string];
+    if (unitText === "m") return { ambiguous: part };
+    const unit = DURATION_UNITS.find(([pattern]) => pattern.test(unitText))?.[1];
+    if (!unit) return undefined;
+    const count = amount === "a" || amount === "an" ? 1 : Number(amount) * (unitText.startsWith("fortnight") ? 2 : 1);
+    duration[unit] = (duration[unit] ?? 0) + count;
+  }
+  return duration;
+}
+
+/** An expiry as the operator reads it back: "Fri 2026-12-04 23:59 UTC (in 4 days)". */
+function describeExpiry(time: Date, now: Date): string {
+  return `${formatDayAndTime(time)} ${timeZoneAbbreviation(time)} (${formatRelative(time, now)})`;
+}
+
+/**
+ * Reads the Generate modal's "Expired At": empty or "never" means no expiry; a duration ("1 year",
+ * "in 90 days") adds exactly that to now; a date without a time ("2027-01-31", "friday", "tomorrow")
+ * means the end of that day (23:59:59 local), so the key works through the day the operator named.
  * The result must lie in the future.
  */
 export function parseExpiry(input: string, now: Date): Parsed<Date> {
-  const text = normalise(input);
+  const text = normalise(input).replace(/^(on|at|by)\s+/, "");
   if (text === "" || text === "never") return { ok: true, value: undefined, meaning: "never expires" };
-  const result = parseWhole(text.replace(/^(on|at|by)\s+/, ""), now, true);
-  if (!result || result.end) return { ok: false, error: `not a date I can read; try ${EXPIRY_EXAMPLES}, or leave it empty` };
-  const precision = precisionOf(result.start);
-  const point = result.start.date();
-  const time =
-    precision === "minute" || precision === "hour"
-      ? startOf(point, "minute")
-      : new Date(startOf(endOf(point, precision), "minute").getTime() + 59_000); // 23:59:59
-  if (time.getTime() <= now.getTime()) {
-    return { ok: false, error: `${formatDateTime(time)} is not in the future; leave it empty for a key that never expires` };
+  const unreadable = { ok: false as const, error: `not a date I can read; try ${expiryExamples(now)}, or leave it empty` };
+  let time: Date;
+  const duration = parseDuration(text);
+  if (duration && "ambiguous" in duration) {
+    return { ok: false, error: `"${duration.ambiguous}" could be months or minutes: write mo for months or min for minutes` };
+  } else if (duration) {
+    time = addToCalendar(now, duration);
+  } else {
+    const result = parseWhole(text, now, true);
+    if (!result || result.end) return unreadable;
+    const { start } = result;
+    // A weekday names a day ("friday" is that Friday), even though chrono leaves the date uncertain.
+    const precision = start.isCertain("weekday") && !start.isCertain("hour") ? "day" : precisionOf(start);
+    time =
+      precision === "minute" || precision === "hour"
+        ? startOf(start.date(), "minute")
+        : new Date(startOf(endOf(start.date(), precision), "minute").getTime() + 59_000); // 23:59:59
   }
-  return { ok: true, value: time, meaning: `${formatDateTime(time)} ${timeZoneAbbreviation(time)} (${formatRelative(time, now)})` };
+  if (time.getTime() <= now.getTime()) {
+    return {
+      ok: false,
+      isPast: true,
+      error: `${formatDayAndTime(time)} is in the past: choose a later time, or leave it empty for a key that never expires`,
+    };
+  }
+  return { ok: true, value: time, meaning: describeExpiry(time, now) };
 }

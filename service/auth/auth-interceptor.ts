@@ -7,7 +7,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { SCOPES, type Scope } from "../keys/scopes.js";
 import type { Verifier } from "../verify/verifier.js";
-import { clientAddressKey } from "../server/client-address.js";
+import { requestOriginKey } from "./request-origin.js";
 import { callerKey } from "./caller-context.js";
 
 /** The scope each protected method needs; methods not listed need no credential. */
@@ -39,7 +39,7 @@ export function createAuthInterceptor(verifier: Verifier, now: () => Date): Inte
         Code.Unauthenticated,
       );
     }
-    const result = await verifier.verify(match[1]!, now(), req.contextValues.get(clientAddressKey));
+    const result = await verifier.verify(match[1]!, now(), req.contextValues.get(requestOriginKey).address);
     if (result.code !== "valid") throw new ConnectError(WHY_REFUSED[result.code], Code.Unauthenticated);
     if (!result.record.scopes.includes(scope)) {
       throw new ConnectError(

@@ -6,7 +6,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { callerKey, type Caller } from "../auth/caller-context.js";
-import { clientAddressKey } from "../server/client-address.js";
+import { requestOriginKey } from "../auth/request-origin.js";
 import type { KeysService } from "../keys/keys-service.js";
 import { toApiKey } from "./api-key-message.js";
 import { parseGenerateRequest, parseListRequest, parseRevokeRequest } from "./validation.js";
@@ -50,7 +50,7 @@ export function apiKeyServiceImpl(keys: KeysService): ServiceImpl<typeof ApiKeyS
     },
 
     async verify(req, ctx) {
-      const { result, at } = await keys.verify(req.key, ctx.values.get(clientAddressKey));
+      const { result, at } = await keys.verify(req.key, ctx.values.get(requestOriginKey).address);
       return {
         valid: result.code === "valid",
         code: VERIFY_CODES[result.code],

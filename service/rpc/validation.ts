@@ -28,6 +28,13 @@ const MAX_SECONDS = 253_402_300_799n;
 const NAME_CHARACTERS = /^[\p{L}\p{N} _\-.:/()#&+,]+$/u;
 const NAME_CHARACTERS_TEXT = "letters, digits, spaces and _ - . : / ( ) # & + ,";
 const CONTROL_CHARACTER = /\p{Cc}/u;
+/**
+ * Characters that show nothing: format characters (zero-width space and joiners, bidi controls, the
+ * BOM, ...) and the other default-ignorable ones, some of which count as letters (the Hangul fillers).
+ * A name made of them looks empty, and one starting with one looks like another name.
+ */
+const INVISIBLE_CHARACTER = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const LOOKS_LIKE_A_KEY = new RegExp(`${KEY_PREFIX}[0-9A-Za-z]{20,}`);
 
 /** A Timestamp, checked for range and converted to a millisecond Date (sub-millisecond parts are dropped). */
@@ -77,9 +84,12 @@ const searchText = z
   // Composed (NFC) like stored names, so "é" typed as e + combining accent still finds "é".
   .transform((text) => text.normalize("NFC").trim());
 
+/** "U+200B", the way a person can look a character up. */
+const codePoint = (character: string) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
 /**
  * Name / Purpose: composed to NFC (an accent typed as a combining mark is not a "letter" on its own),
- * trimmed, required, bounded, from a readable set of characters, never a key.
+ * trimmed, required, visible, bounded, from a readable set of characters, never a key.
  */
 export const nameSchema = z
   .string()
@@ -88,6 +98,18 @@ export const nameSchema = z
     z
       .string()
       .min(1, "is required: say what the key is for, e.g. Zapier_Main")
+      .superRefine((text, ctx) => {
+        // Checked before the character set, whose message would not say what is wrong with a name that looks fine.
+        const invisible = INVISIBLE_CHARACTER.exec(text);
+        if (!invisible) return;
+        const message =
+          text.replace(INVISIBLE_CHARACTERS, "").trim() === ""
+            ? "has no visible characters: say what the key is for, e.g. Zapier_Main"
+            : invisible.index === 0
+              ? `starts with an invisible character (${codePoint(invisible[0])}): remove it`
+              : `contains an invisible character (${codePoint(invisible[0])}) at position ${[...text.slice(0, invisible.index)].length + 1}: remove it`;
+        ctx.addIssue({ code: "custom", message, continue: false });
+      })
       .max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`)
       .regex(NAME_CHARACTERS, `may contain only ${NAME_CHARACTERS_TEXT}`)
       .refine((text) => !LOOKS_LIKE_A_KEY.test(text), "looks like an API key: never put a key in its name"),

@@ -4,10 +4,11 @@
  * Building the server has no side effects; `listen` binds it (tests build servers on port 0).
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
+import { originContextValues } from "../auth/request-origin.js";
 import { createGrpcUnaryHandler, type ServiceRegistration } from "./grpc-unary-handler.js";
 import { createOnePortListener } from "./one-port-listener.js";
 
@@ -27,6 +28,8 @@ export interface ApiServerOptions {
   /** Registers further RPC services on connect-node only (streaming ones such as reflection). */
   readonly routes?: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
+  /** Runs for every call before its request is read (connect-es's `requestGate`). */
+  readonly requestGate?: (context: HandlerContext) => void | Promise<void>;
   /** Largest accepted request message, in bytes. */
   readonly maxMessageBytes: number;
   /** Plain HTTP routes by exact path (GET), served beside the RPCs. */
@@ -43,7 +46,7 @@ export interface ApiServerOptions {
    * after RESOURCE_EXHAUSTED. Answered RESOURCE_EXHAUSTED with retry-after at the cost of HTTP alone.
    */
   readonly refuseEarly?: (req: Parameters<NodeHandlerFn>[0]) => number;
-  /** Context values of each request (e.g. the client address), on every path. */
+  /** Context values of each request (its origin: the client address), on every path; default: the peer's. */
   readonly contextValues?: (req: Parameters<NodeHandlerFn>[0]) => ContextValues;
   /** Told which path served each RPC request: "grpc-direct" (grpc-unary-handler.ts) or "connect" (connect-node). */
   readonly onRequest?: (path: "grpc-direct" | "connect") => void;
@@ -101,24 +104,28 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     res.end("Not found. This is the Tokenizer.Estate API Access service: use gRPC, gRPC-Web or Connect.\n");
   };
   const services = options.services ?? [];
+  const contextValues = options.contextValues ?? originContextValues;
   const rpcHandler = connectNodeAdapter({
     routes: (router) => {
       for (const { service, impl } of services) router.service(service, impl);
       options.routes?.(router);
     },
     interceptors: options.interceptors,
+    requestGate: options.requestGate,
     readMaxBytes: options.maxMessageBytes,
     // A misspelt JSON field or enum name is an error that names it, not a filter silently ignored
     // (`{"staus":"STATUS_ACTIVE"}` would otherwise list every key).
     jsonOptions: { ignoreUnknownFields: false },
+    // Every call knows where it came from (the audit log and the failure limits read it).
+    contextValues,
     fallback,
-    contextValues: options.contextValues,
   });
   const grpcUnary = createGrpcUnaryHandler({
     services,
     interceptors: options.interceptors,
+    requestGate: options.requestGate,
     maxMessageBytes: options.maxMessageBytes,
-    contextValues: options.contextValues,
+    contextValues,
   });
   const handler: NodeHandlerFn = (req, res) => {
     inflight++;

@@ -1,16 +1,13 @@
 /**
- * Who is calling, by network address: what the failure limits count by (verify/flood-guard.ts). The
+ * Who is calling, by network address: what the failure limits count by (verify/flood-guard.ts) and the
+ * request's origin records (auth/request-origin.ts). The
  * address is the connection's peer, unless TRUSTED_PROXIES is set: then, for a connection from one of those
  * proxies (a load balancer, an internal gateway), the address comes from CLIENT_ADDRESS_HEADER (by default
  * X-Forwarded-For, read right to left past the trusted proxies, as proxy-addr does for Express). A header
  * sent by anyone else is ignored, so a client cannot pick the address it is counted under.
  */
-import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
 import proxyaddr from "proxy-addr";
-
-/** The caller's address, as the server determined it for this request. */
-export const clientAddressKey = createContextKey<string>("unknown", { description: "client address" });
 
 /** A request as both node:http and the node:http2 compatibility API give it. */
 interface NodeRequest {
@@ -39,7 +36,3 @@ export function clientAddressResolver(options: ClientAddressOptions): (req: Node
   };
 }
 
-/** Builds the context values of each request: the client address. */
-export function clientAddressContext(addressOf: (req: NodeRequest) => string): (req: NodeRequest) => ContextValues {
-  return (req) => createContextValues().set(clientAddressKey, addressOf(req));
-}

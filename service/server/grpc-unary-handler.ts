@@ -47,6 +47,8 @@ export interface GrpcUnaryHandlerOptions {
   readonly maxTimeoutMs?: number;
   /** Context values of each request, as connect-node's adapter makes them. */
   readonly contextValues?: (req: Http2ServerRequest) => ContextValues;
+  /** Runs for every call before its request is read, as connect-node's requestGate (sync only here). */
+  readonly requestGate?: (context: HandlerContext) => void;
 }
 
 /** Serves a request and returns true, or returns false (having touched nothing) when it is not one of its own. */
@@ -117,37 +119,73 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
   function serve(route: UnaryRoute, req: Http2ServerRequest, res: Http2ServerResponse): void {
     let answered = false;
     let timer: NodeJS.Timeout | undefined;
-    const answer = (error: ConnectError | undefined, body?: Uint8Array, context?: HandlerContext) => {
+    const answer = (error: ConnectError | undefined, body?: Uint8Array) => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
+      res.off("close", onClose);
       if (res.destroyed || res.writableEnded) return; // the client went away
-      const header: Record<string, string> = { "content-type": "application/grpc" };
-      if (context) headersObject(context.responseHeader, header);
+      const header = headersObject(context.responseHeader, { "content-type": "application/grpc" });
       let trailer: Record<string, string>;
       if (error) {
-        const fields = new Headers(context?.responseTrailer);
+        const fields = new Headers(context.responseTrailer);
         setTrailerStatus(fields, error); // connect-node's own encoding of the status and its details
         fields.set("grpc-message", encodeGrpcMessage(error.rawMessage));
         trailer = headersObject(fields);
       } else {
-        trailer = context ? headersObject(context.responseTrailer, { "grpc-status": "0" }) : { "grpc-status": "0" };
+        trailer = headersObject(context.responseTrailer, { "grpc-status": "0" });
       }
       res.writeHead(200, header);
       res.addTrailers(trailer);
       if (body) res.end(body);
       else res.end();
     };
+    // A call refused before the interceptors run: the abort tells the request gate (which logs and counts it).
+    const refuse = (error: ConnectError) => {
+      answer(error);
+      abort.abort(error);
+    };
 
     let timeoutMs: number | undefined;
+    let timeoutError: ConnectError | undefined;
     const grpcTimeout = req.headers["grpc-timeout"] as string | undefined;
     if (grpcTimeout !== undefined) {
       const match = TIMEOUT.exec(grpcTimeout);
-      if (!match) return answer(new ConnectError(`protocol error: invalid grpc timeout value: ${grpcTimeout}`, Code.InvalidArgument));
-      timeoutMs = Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
-      if (timeoutMs > maxTimeoutMs) return answer(new ConnectError(`timeout ${timeoutMs}ms must be <= ${maxTimeoutMs}`, Code.InvalidArgument));
+      if (!match) timeoutError = new ConnectError(`protocol error: invalid grpc timeout value: ${grpcTimeout}`, Code.InvalidArgument);
+      else {
+        timeoutMs = Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
+        if (timeoutMs > maxTimeoutMs) timeoutError = new ConnectError(`timeout ${timeoutMs}ms must be <= ${maxTimeoutMs}`, Code.InvalidArgument);
+      }
+    }
+
+    // Aborted only when the client goes away first or the call is refused early: an abort without a reason
+    // builds a DOMException (a stack trace), which on every call was the largest single cost (profiled).
+    const abort = new AbortController();
+    const onClose = () => abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    res.once("close", onClose);
+    const deadline = timeoutMs === undefined || timeoutError ? undefined : Date.now() + timeoutMs;
+    const context: HandlerContext = {
+      service: route.method.parent,
+      method: route.method,
+      protocolName: "grpc",
+      requestMethod: "POST",
+      url: req.url,
+      signal: abort.signal,
+      timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
+      requestHeader: requestHeaders(req),
+      responseHeader: new Headers(),
+      responseTrailer: new Headers(),
+      values: options.contextValues?.(req) ?? createContextValues(),
+    };
+    try {
+      options.requestGate?.(context);
+    } catch (error) {
+      return refuse(ConnectError.from(error));
+    }
+    if (timeoutError) return refuse(timeoutError);
+    if (deadline !== undefined) {
       // The client stops waiting then: say so, rather than answering a call nobody reads.
-      timer = setTimeout(() => answer(new ConnectError("the call's deadline passed before it finished", Code.DeadlineExceeded)), timeoutMs);
+      timer = setTimeout(() => refuse(new ConnectError("the call's deadline passed before it finished", Code.DeadlineExceeded)), timeoutMs);
     }
 
     const chunks: Buffer[] = [];
@@ -164,45 +202,27 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
       const size = Math.max(declared ?? 0, received - ENVELOPE_HEADER_BYTES);
       if (size > options.maxMessageBytes) {
         chunks.length = 0;
-        answer(new ConnectError(`message size ${size} is larger than configured readMaxBytes ${options.maxMessageBytes}`, Code.ResourceExhausted));
+        refuse(new ConnectError(`message size ${size} is larger than configured readMaxBytes ${options.maxMessageBytes}`, Code.ResourceExhausted));
       }
     });
-    req.on("error", () => answer(new ConnectError("the request stream failed", Code.Canceled)));
+    req.on("error", () => refuse(new ConnectError("the request stream failed", Code.Canceled)));
     req.on("end", () => {
       if (answered) return;
       let message: unknown;
       try {
         message = decodeEnvelope(route.method.input, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       } catch (error) {
-        return answer(ConnectError.from(error));
+        return refuse(ConnectError.from(error));
       }
-      invoke(route, req, res, message, timeoutMs).then(
-        ({ context, output }) => answer(undefined, encodeEnvelope(route.method.output, output), context),
+      invoke(route, context, message).then(
+        (output) => answer(undefined, encodeEnvelope(route.method.output, output)),
         (error: unknown) => answer(ConnectError.from(error)),
       );
     });
   }
 
-  async function invoke(route: UnaryRoute, req: Http2ServerRequest, res: Http2ServerResponse, input: unknown, timeoutMs: number | undefined) {
-    // Aborted only when the client goes away first: an abort builds a DOMException (a stack trace), which
-    // on every call was the largest single cost of the path (profiled).
-    const abort = new AbortController();
-    const onClose = () => abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    res.once("close", onClose);
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const context: HandlerContext = {
-      service: route.method.parent,
-      method: route.method,
-      protocolName: "grpc",
-      requestMethod: "POST",
-      url: req.url,
-      signal: abort.signal,
-      timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
-      requestHeader: requestHeaders(req),
-      responseHeader: new Headers(),
-      responseTrailer: new Headers(),
-      values: options.contextValues?.(req) ?? createContextValues(),
-    };
+  /** Runs the interceptors and the method, as connect-node does for a unary call. */
+  async function invoke(route: UnaryRoute, context: HandlerContext, input: unknown): Promise<unknown> {
     const innermost = async (request: UnaryRequest): Promise<UnaryResponse> => {
       const merged: HandlerContext = { ...context, requestHeader: request.header, signal: request.signal, values: request.contextValues };
       const result = await route.impl(request.message, merged);
@@ -216,22 +236,18 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
         message: isMessage(result, output) ? result : create(output, result as never),
       } as UnaryResponse;
     };
-    try {
-      const response = await applyInterceptors(innermost, options.interceptors)({
-        stream: false,
-        service: route.method.parent,
-        method: route.method,
-        requestMethod: "POST",
-        url: req.url,
-        signal: context.signal,
-        header: context.requestHeader,
-        contextValues: context.values,
-        message: input,
-      } as UnaryRequest);
-      return { context, output: response.message };
-    } finally {
-      res.off("close", onClose);
-    }
+    const response = await applyInterceptors(innermost, options.interceptors)({
+      stream: false,
+      service: route.method.parent,
+      method: route.method,
+      requestMethod: "POST",
+      url: context.url,
+      signal: context.signal,
+      header: context.requestHeader,
+      contextValues: context.values,
+      message: input,
+    } as UnaryRequest);
+    return response.message;
   }
 }
 
@@ -249,7 +265,8 @@ function decodeEnvelope(schema: DescMessage, body: Buffer): unknown {
   try {
     return fromBinary(schema, body.subarray(ENVELOPE_HEADER_BYTES));
   } catch (error) {
-    throw new ConnectError(`parse binary: ${error instanceof Error ? error.message : String(error)}`, Code.Internal);
+    // The caller's mistake: INVALID_ARGUMENT, as connect-node answers it (patches/@connectrpc+connect) and connect-go does.
+    throw new ConnectError(`parse binary: ${error instanceof Error ? error.message : String(error)}`, Code.InvalidArgument);
   }
 }
 

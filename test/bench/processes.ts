@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { findListeningLine, logLevelShowingListening } from "../support/listening-line.js";
 import { REPO_ROOT } from "./paths.js";
 
 /** A started child process that printed its URL. */
@@ -30,22 +31,22 @@ export function killAllChildren(): void {
   for (const child of running) child.kill("SIGKILL");
 }
 
-/** Starts a TypeScript entry point of this repository as a child and waits for its "listening on <url>" line. */
+/** Starts a TypeScript entry point of this repository as a child and waits for its JSON `listening` log line. */
 export async function startChild(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ChildServer> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every child (for finding hot spots).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, "--import", "tsx", join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, ...env, LOG_LEVEL: logLevelShowingListening(env.LOG_LEVEL) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   let err = "";
-  // Only the start is needed (the URL line); the rest is dropped so a chatty child cannot grow this.
+  // Only the start is needed (the `listening` line); the rest is dropped so a chatty child cannot grow this.
   child.stdout!.on("data", (chunk: Buffer) => {
     if (out.length < 65_536) out += chunk.toString("utf8");
   });
-  // Logs go to stderr here only on warnings and errors; keep the tail for failures.
+  // stderr: the start notice and any crash; keep the tail for failures.
   child.stderr!.on("data", (chunk: Buffer) => (err = (err + chunk.toString("utf8")).slice(-4000)));
   running.add(child);
   const exited = once(child, "exit").then(([code]) => {
@@ -55,10 +56,10 @@ export async function startChild(entry: string, env: Record<string, string>, tim
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} did not start within ${timeoutMs} ms: ${err}`)), timeoutMs);
     const check = () => {
-      const match = /listening on (\S+)/.exec(out);
-      if (!match) return;
+      const listening = findListeningLine(out);
+      if (!listening) return;
       clearTimeout(timer);
-      resolve(match[1]!);
+      resolve(listening.url);
     };
     child.stdout!.on("data", check);
     void exited.then((code) => {

@@ -51,11 +51,12 @@ async function main(): Promise<void> {
       await screen.waitFor(settled, "the 100×30 list again");
 
       await screen.keys("g");
-      await screen.waitFor("Expired At (optional)");
+      await screen.waitFor("Optional: empty never expires");
       await screen.type("Zapier_Staging");
-      await screen.keys("Tab");
+      await screen.waitFor("Name / Purpose  Zapier_Staging");
+      await screen.tabTo("Expired At");
       await screen.type("in 90 days");
-      save("generate-modal.txt", await screen.waitFor((text) => /= \d{4}-\d{2}-\d{2} 23:59 UTC/.test(text), "the filled modal"));
+      save("generate-modal.txt", await screen.waitFor((text) => /= \w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(text), "the filled modal"));
       await screen.keys("Escape"); // cancelled: nothing is generated
       await screen.waitFor("Generate cancelled");
       await screen.keys("q");

@@ -1,34 +1,23 @@
 // When things go wrong the dashboard says what happened and what to do, never crashes, and recovers:
 // the service stops mid-session and comes back (same database, same port), a key without a scope, a
 // refused key (back to the masked key prompt), no key at all.
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { keyIdOf } from "../../proto/keys/key-format.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import type { Harness } from "../support/harness.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { KEYS } from "./support/keys.js";
-import { renderDashboard, type DashboardUnderTest } from "./support/render-dashboard.js";
+import { perTestDashboards } from "./support/per-test-dashboards.js";
+import type { DashboardUnderTest } from "./support/render-dashboard.js";
 
+const dashboards = perTestDashboards();
+const harness = dashboards.harness;
 let ui: DashboardUnderTest | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(() => {
-  ui?.unmount();
-  ui = undefined;
-});
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function harness(label: string): Promise<Harness> {
-  const h = await startHarness(label);
-  cleanups.push(() => h.stop());
-  return h;
-}
 
 describe("the service stops mid-session", () => {
   it("says it cannot reach the service, keeps the last page, keeps working, and reconnects when it is back", async () => {
     const h = await harness("dashboard_outage");
     const { apiKey: zapier } = await h.admin.generate({ name: "Zapier_Main" });
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
     await ui.waitFor((screen) => screen.includes("Connected to") && screen.includes(zapier!.id), "the list");
 
     await h.service.stop();
@@ -40,22 +29,23 @@ describe("the service stops mid-session", () => {
 
     // Actions fail with the same explanation, in place, and the dashboard stays usable.
     await ui.press("g");
-    await ui.waitFor("Expired At (optional)");
-    await ui.press("During_Outage", KEYS.tab, KEYS.enter);
+    await ui.waitFor("Optional: empty never expires");
+    await ui.press("During_Outage", KEYS.tab, KEYS.tab, KEYS.enter);
     await ui.waitFor("✖ Cannot reach the service at");
     await ui.press(KEYS.escape);
     // (While the service is unreachable, that explanation keeps the message line.)
     await ui.waitFor((screen) => !screen.includes("Generate API Key") && screen.includes("Key Identifier"), "the list again");
     await ui.press("r");
     await ui.waitFor(`Revoke ${zapier!.id} “Zapier_Main”?`);
+    await ui.waitFor("y = yes");
     await ui.press("y");
-    await ui.waitFor((screen) => screen.includes("│ ✖ Cannot reach the service") && screen.includes("Try again?"), "the revoke error in the prompt");
+    await ui.waitFor((screen) => screen.includes("│ ✖ Cannot reach the service") && screen.includes("y tries again"), "the revoke error in the prompt");
     await ui.press("n");
-    await ui.waitFor((screen) => !screen.includes("Try again?"), "the prompt closed");
+    await ui.waitFor((screen) => !screen.includes("y tries again"), "the prompt closed");
 
     // Another instance comes up on the same database and port: the dashboard finds it by itself.
     const back: TestService = await startTestService({ database: h.db, env: { PORT: String(h.service.port) } });
-    cleanups.push(() => back.stop());
+    dashboards.onFileEnd(() => back.stop());
     const again = await ui.waitFor("● Connected to", "the reconnection", 20_000);
     expect(again).not.toContain("Cannot reach");
     expect(again).toContain(zapier!.id);
@@ -70,16 +60,16 @@ describe("keys that cannot do everything", () => {
   it("a read-only key lists keys, and Generate and Revoke say which scope is missing", async () => {
     const h = await harness("dashboard_readonly");
     const { secret, apiKey } = await h.admin.generate({ name: "Read_Only_Operator", scopes: ["keys:read"] });
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: secret });
     await ui.waitFor(`Connected to ${h.service.url} as ${apiKey!.id}`);
     await ui.press("g");
-    await ui.waitFor("Expired At (optional)");
-    await ui.press("Not_Allowed", KEYS.tab, KEYS.enter);
+    await ui.waitFor("Optional: empty never expires");
+    await ui.press("Not_Allowed", KEYS.tab, KEYS.tab, KEYS.enter);
     await ui.waitFor(`✖ Not allowed: the key ${apiKey!.id} lacks the scope "keys:write", which Generate needs.`);
     await ui.press(KEYS.escape);
     await ui.waitFor("Generate cancelled");
     await ui.press("r");
-    await ui.waitFor("Revoke it?");
+    await ui.waitFor("y = yes");
     await ui.press("y");
     await ui.waitFor(`lacks the scope "keys:write", which Revoke needs`);
     await ui.press(KEYS.escape);
@@ -89,7 +79,7 @@ describe("keys that cannot do everything", () => {
   it("a key that cannot list keys goes back to the key prompt with the reason", async () => {
     const h = await harness("dashboard_writeonly");
     const { secret, apiKey } = await h.admin.generate({ name: "Write_Only", scopes: ["keys:write"] });
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: secret });
     const prompt = await ui.waitFor("Paste an operator key");
     expect(ui.text()).toContain(`lacks the scope "keys:read", which List needs. Use a key that has it. (${apiKey!.id}, from TOKENIZER_API_KEY)`);
   });
@@ -101,7 +91,7 @@ describe("the key prompt", () => {
     const { secret, apiKey } = await h.admin.generate({ name: "Soon_Revoked" });
     await h.admin.revoke({ id: apiKey!.id });
 
-    ui = renderDashboard({ baseUrl: h.service.url });
+    ui = dashboards.render({ baseUrl: h.service.url });
     const prompt = await ui.waitFor("Paste an operator key");
     expect(ui.text()).toContain(`No API key is configured for ${h.service.url}.`);
     expect(prompt).toContain("/srv/tokenizer/data/admin.key");
@@ -130,7 +120,7 @@ describe("the key prompt", () => {
   it("after revoking its own key the dashboard signs out to the prompt", async () => {
     const h = await harness("dashboard_self_revoke");
     const { secret, apiKey } = await h.admin.generate({ name: "Operator_Self" });
-    ui = renderDashboard({ baseUrl: h.service.url, apiKey: secret, source: "admin.key" });
+    ui = dashboards.render({ baseUrl: h.service.url, apiKey: secret, source: "admin.key" });
     await ui.waitFor(`as ${apiKey!.id}`);
     // Newest first: the operator's own key is the selected first row.
     await ui.waitFor(() => ui!.table()[0]?.id === apiKey!.id && ui!.table()[0]!.isSelected, "own key selected");

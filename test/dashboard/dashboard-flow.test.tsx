@@ -72,9 +72,9 @@ describe("the list", () => {
   it("shows the selected key in full in the details line", async () => {
     await waitForIds([adminId, keys.zapierBackup.id, keys.reporting.id, keys.analytics.id, keys.crm.id, keys.zapierMain.id], "newest first");
     await ui.press(KEYS.down, KEYS.down);
-    await ui.waitFor(() => ui.details().startsWith(`${keys.reporting.id} “Reporting” · created 2025-03-07 18:00`), "the Reporting key's details");
+    await ui.waitFor(() => ui.details().startsWith(`${keys.reporting.id} “Reporting” · scopes keys:read keys:write · created 2025-03-07 18:00`), "the Reporting key's details");
     const revoked = new Date(now - DAY);
-    expect(ui.details()).toContain(`never used · revoked ${formatDateTime(revoked)} (${formatRelative(revoked, new Date())}) · keys:read keys:write`);
+    expect(ui.details()).toContain(`never used · revoked ${formatDateTime(revoked)} (${formatRelative(revoked, new Date())})`);
     await ui.press(KEYS.up, KEYS.up);
     await ui.waitFor(() => ui.details().startsWith(`${adminId} “${adminName}” (this dashboard's key)`), "the admin key's details");
   });
@@ -169,7 +169,7 @@ describe("filters", () => {
     await ui.press(fragment);
     await ui.waitFor(() => ids().length > 0 && ids().every((id) => id.includes(fragment.toLowerCase())) && ids().includes(keys.analytics.id), "identifier matches");
     await ui.press(KEYS.escape);
-    await ui.waitFor(`Filters: id~"${fragment}"`);
+    await ui.waitFor(`Filters: Key identifier contains “${fragment}”`);
     await closeAndClear();
   });
 
@@ -178,7 +178,7 @@ describe("filters", () => {
     await ui.press("ZAP");
     await waitForIds([keys.zapierBackup.id, keys.zapierMain.id], "the two Zapier keys");
     await ui.press(KEYS.escape);
-    await ui.waitFor('Filters: name~"ZAP" · x clears all');
+    await ui.waitFor("Filters: Name / Purpose contains “ZAP” · x clears all");
     await closeAndClear();
   });
 
@@ -215,10 +215,10 @@ describe("filters", () => {
   it("a date that cannot be read says so in place and filters nothing", async () => {
     await openField(2);
     await ui.press("yesterdy");
-    await ui.waitFor("✖ not a date or range I can read; try 2025-11-01");
+    await ui.waitFor(`✖ not a date or range I can read; try ${formatDate(new Date()).slice(0, 8)}01`);
     expect(ids()).toEqual(all());
     await ui.press(KEYS.escape);
-    await ui.waitFor("created: yesterdy (unreadable)");
+    await ui.waitFor("Created at: yesterdy (unreadable, ignored)");
     await closeAndClear();
   });
 
@@ -230,7 +230,7 @@ describe("filters", () => {
     await ui.press(KEYS.up, KEYS.enter);
     await ui.waitFor(() => ids().length === 5 && !ids().includes(keys.reporting.id), "only active keys");
     await ui.press(KEYS.escape);
-    await ui.waitFor("Filters: status: Active");
+    await ui.waitFor("Filters: Status: Active");
     await closeAndClear();
   });
 
@@ -253,18 +253,17 @@ describe("Generate Key", () => {
     const screen = await ui.waitFor("Generate API Key");
     expect(screen).toContain("Name / Purpose");
     expect(screen).toContain("e.g. Zapier_Main, CRM_Integration, Analytics_Export");
-    expect(screen).toContain("Expired At (optional)");
+    expect(screen).toContain("Optional: empty never expires");
     expect(screen).toContain("[ Generate Key ]");
   });
 
   it("checks the fields in place: required name, a past date, a name the service refuses", async () => {
-    await ui.press(KEYS.enter, KEYS.enter); // Enter on the name goes to Expired At; Enter there submits
+    await ui.press(KEYS.enter, KEYS.enter, KEYS.enter); // Enter moves name → scopes → Expired At; Enter there submits
     await ui.waitFor("✖ is required: say what the key is for");
     await ui.press("CRM Integration <main>");
-    await ui.press(KEYS.tab, "yesterday", KEYS.enter);
-    await ui.waitFor("is not in the future");
-    for (let i = 0; i < "yesterday".length; i++) await ui.press(KEYS.backspace);
-    await ui.press(KEYS.enter);
+    await ui.press(KEYS.tab, KEYS.tab, "yesterday", KEYS.enter);
+    await ui.waitFor("is in the past");
+    await ui.press(KEYS.ctrlU, KEYS.enter);
     // The service's INVALID_ARGUMENT lands on the field it names.
     await ui.waitFor("✖ Name / Purpose may contain only letters, digits");
     expect(await h.admin.list({})).toMatchObject({ totalSize: 6 });
@@ -278,25 +277,35 @@ describe("Generate Key", () => {
 
   it("shows the full key once, says it will not be shown again, and copies it", async () => {
     await ui.press("g");
-    await ui.waitFor("Expired At (optional)");
-    await ui.press("CRM_Integration", KEYS.tab, "in 30 days");
-    await ui.waitFor(`= ${formatDate(new Date(now + 30 * DAY))} 23:59`);
+    await ui.waitFor("Optional: empty never expires");
+    await ui.press("CRM_Integration", KEYS.tab, KEYS.tab, "in 30 days");
+    await ui.waitFor(`${formatDate(new Date(Date.now() + 30 * DAY))} `);
     await ui.press(KEYS.enter);
-    const screen = await ui.waitFor("it will not be shown again");
+    // "crm_integration" exists: said once, a second submit generates anyway.
+    await ui.waitFor(`! A key is already named “CRM_Integration”: ${keys.crm.id} (Active)`);
+    await ui.press(KEYS.enter);
+    const screen = await ui.waitFor("This is the only time the full key is shown.");
     const shown = secretsIn(screen);
     expect(shown).toHaveLength(1);
     secret = shown[0]!;
     expect(isWellFormedKey(secret)).toBe(true);
     newId = keyIdOf(secret);
-    expect(screen).toContain(`Generated ${newId} · CRM_Integration · expires ${formatDate(new Date(now + 30 * DAY))} 23:59`);
+    expect(ui.text()).toContain(`Generated ${newId} · CRM_Integration · keys:read · expires ${formatDate(new Date(Date.now() + 30 * DAY))}`);
+    expect((await h.db.key(newId))!.scopes).toEqual(["keys:read"]); // least privilege unless chosen otherwise
     await ui.press("c");
     await ui.waitFor("Sent to the clipboard");
     expect(ui.copied).toEqual([secret]);
   });
 
+  it("a stray Enter (or two) does not close the only view of the key: y, after copying, does", async () => {
+    await ui.press(KEYS.enter, KEYS.enter, KEYS.escape);
+    await ui.waitFor("Enter and Esc do not close this window");
+    expect(secretsIn(ui.screen())).toEqual([secret]);
+  });
+
   it("after closing, only the Key Identifier remains, with an empty Last used", async () => {
     const closedAt = ui.screens().length;
-    await ui.press(KEYS.enter);
+    await ui.press("y");
     await ui.waitFor(`Generated ${newId} “CRM_Integration”. From now on only its Key Identifier is shown.`);
     await ui.waitFor(() => rowOf(newId) !== undefined, "the new row");
     expect(rowOf(newId)).toMatchObject({ isSelected: true, name: "CRM_Integration", lastUsed: "", status: "Active" });
@@ -306,9 +315,9 @@ describe("Generate Key", () => {
     expect(ui.screen()).not.toMatch(/tek_/);
     // The modal opens empty next time: the key is gone from the dashboard for good.
     await ui.press("g");
-    const reopened = await ui.waitFor("Expired At (optional)");
+    const reopened = await ui.waitFor("Optional: empty never expires");
     expect(reopened).not.toMatch(/tek_|Generated key_/);
-    expect(reopened).toContain("› e.g. Zapier_Main"); // the empty name field shows its placeholder
+    expect(reopened).toMatch(/› Name \/ Purpose +what the key is for/); // the empty name field shows its placeholder
     await ui.press(KEYS.escape);
     await ui.waitFor("Generate cancelled");
   });
@@ -356,7 +365,7 @@ describe("Revoke", () => {
 
   it("y revokes: the row shows Inactive at once and the key stops working", async () => {
     await ui.press("r");
-    await ui.waitFor("Revoke it?");
+    await ui.waitFor("y = yes · n, Esc or Enter = no");
     await ui.press("y");
     await ui.waitFor(`Revoked ${keys.analytics.id} “Analytics_Export”: it is Inactive`);
     expect(rowOf(keys.analytics.id)).toMatchObject({ status: "Inactive", actions: "" });

@@ -1,7 +1,8 @@
 // End to end in a real terminal: a freshly started embedded service (as `npm start` on a new machine),
 // `npm run dashboard` in a tmux session that finds <DATA_DIR>/admin.key by itself, driven with
 // send-keys and read with capture-pane: the list, Generate (the key shown once, copied through OSC 52
-// into tmux's buffer), Revoke, an 80×24 terminal, help, quit.
+// into tmux's buffer), Revoke, an 80×24 terminal (everything fits, the key's copy hint included), a
+// terminal too small to use (said so), help, quit.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { keyIdOf } from "../../proto/keys/key-format.js";
 import { createDashboardTransport } from "../../tui/client/transport.js";
+import { LIST_BINDINGS } from "../../tui/components/key-bindings.js";
 import { secretsIn } from "./support/keys.js";
 import { readTable } from "./support/screen-table.js";
 import { REPO_ROOT, startEmbeddedService, type EmbeddedService } from "./support/service-process.js";
@@ -36,6 +38,12 @@ afterAll(async () => {
 
 const lines = (screen: string) => screen.split("\n");
 
+/** Types a Name / Purpose into the Generate modal and waits until it shows. */
+async function typeName(name: string): Promise<void> {
+  await terminal.type(name);
+  await terminal.waitFor(`Name / Purpose  ${name}`);
+}
+
 describe("npm run dashboard in tmux", () => {
   it("logs in with the embedded service's admin.key and shows the list, within 100×30", async () => {
     const screen = await terminal.waitFor(`Connected to ${service.url} as ${adminId} (company default)`, "the connected list", 60_000);
@@ -49,23 +57,23 @@ describe("npm run dashboard in tmux", () => {
 
   it("generates a key: shown once, copied via OSC 52, then only its identifier", async () => {
     await terminal.keys("g");
-    await terminal.waitFor("Expired At (optional)");
-    await terminal.type("Analytics_Export");
-    await terminal.keys("Tab");
+    await terminal.waitFor("Optional: empty never expires");
+    await typeName("Analytics_Export");
+    await terminal.tabTo("Expired At");
     await terminal.type("in 90 days");
-    await terminal.waitFor((screen) => /= \d{4}-\d{2}-\d{2} 23:59 UTC \(in 3 months\)/.test(screen), "the expiry as understood");
+    await terminal.waitFor((screen) => /= \w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(in 3 months\)/.test(screen), "the expiry as understood");
     await terminal.keys("Enter");
-    const shown = await terminal.waitFor("it will not be shown again");
+    const shown = await terminal.waitFor("This is the only time the full key is shown.");
     const [secret] = secretsIn(shown);
     expect(secret).toBeDefined();
     const id = keyIdOf(secret!);
-    expect(shown).toContain(`Generated ${id} · Analytics_Export · expires`);
+    expect(shown.replace(/[│\s]+/g, " ")).toContain(`Generated ${id} · Analytics_Export · keys:read · expires`);
 
     await terminal.keys("c");
     await terminal.waitFor("Sent to the clipboard");
     await expect.poll(() => terminal.clipboard() === secret, { timeout: 5_000 }).toBe(true);
 
-    await terminal.keys("Enter");
+    await terminal.keys("y");
     await terminal.waitFor(`Generated ${id} “Analytics_Export”`);
     const list = await terminal.waitFor((screen) => readTable(screen, 100).rows.some((candidate) => candidate.id === id), "the new row");
     expect(list).not.toMatch(/tek_/);
@@ -78,7 +86,7 @@ describe("npm run dashboard in tmux", () => {
 
   it("revokes the selected key after a confirmation that names it", async () => {
     await terminal.keys("r");
-    const prompt = await terminal.waitFor("Revoke it?");
+    const prompt = await terminal.waitFor("y = yes");
     expect(prompt).toMatch(/Revoke key_[0-9a-f]{12} “Analytics_Export”\?/);
     await terminal.keys("y");
     await terminal.waitFor((screen) => /› key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
@@ -92,12 +100,36 @@ describe("npm run dashboard in tmux", () => {
     expect(rows.every((line) => line.length <= 80)).toBe(true);
     expect(rows[0]).toMatch(/^Tokenizer\.Estate · API Access +\[g\] Generate Key$/);
     expect(screen).toContain(`Connected to ${service.url} as ${adminId}`);
-    expect(rows.at(-1)).toMatch(/^\? help +g generate +r revoke/);
+    // The help bar keeps every essential key at 80 columns.
+    for (const binding of LIST_BINDINGS.filter((candidate) => !candidate.isOptional)) expect(rows.at(-1)).toContain(`${binding.keys} ${binding.action}`);
     await terminal.keys("?");
     const help = await terminal.waitFor("(Esc, ? or q closes)");
-    expect(help).toContain("Generate Key (Name / Purpose, optional Expired At)");
+    expect(help).toContain("Generate Key (name, scopes, optional expiry)");
     expect(lines(help).every((line) => line.length <= 80)).toBe(true);
     await terminal.keys("Escape");
+    await terminal.waitFor("Key Identifier");
+  });
+
+  it("at 80×24 the Generate modal and the key shown once fit, the copy hint whole", async () => {
+    await terminal.keys("g");
+    await terminal.waitFor("Optional: empty never expires");
+    await typeName("Small_Terminal");
+    await terminal.tabTo("Expired At");
+    await terminal.keys("Enter");
+    const shown = await terminal.waitFor("I have copied it: close");
+    expect(lines(shown).length).toBeLessThanOrEqual(24);
+    expect(lines(shown).every((line) => line.length <= 80)).toBe(true);
+    expect(shown.replace(/[│\s]+/g, " ")).toContain("c uses the terminal's clipboard (OSC 52); or select the key above.");
+    expect(secretsIn(shown)).toHaveLength(1);
+    await terminal.keys("y");
+    await terminal.waitFor("“Small_Terminal”. From now on only its Key");
+  });
+
+  it("below 80×24 says the terminal is too small instead of wrapping rows, and comes back when it grows", async () => {
+    terminal.resize(60, 15);
+    const small = await terminal.waitFor("Terminal too small (needs 80×24, this one is 60×15).");
+    expect(small).not.toContain("Key Identifier");
+    terminal.resize(100, 30);
     await terminal.waitFor("Key Identifier");
   });
 

@@ -12,7 +12,7 @@ import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
 import { startLoad, tally } from "./support/call-log.js";
-import { adminKeyFromStdout } from "./support/service-process.js";
+import { adminKeyFromNotice } from "./support/service-process.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 describe("graceful shutdown", () => {
   it("SIGTERM under load: in-flight calls finish, later ones fail cleanly, every last use is written", async () => {
-    const adminKey = adminKeyFromStdout(service.stdout());
+    const adminKey = adminKeyFromNotice(service.stderr());
     const admin = grpcClient(service.url, adminKey);
     const keys = await Promise.all(Array.from({ length: 30 }, (_, i) => admin.generate({ name: `Shutdown ${i}` })));
     // Another company's 4,000 keys make each List a slow call (FerretDB reads the whole collection):

@@ -4,9 +4,10 @@
 // with a message, or an HTTP 4xx for what is not a call), the process stays up with bounded memory, and
 // nothing is written except the keys that random Generate requests were allowed to create.
 //
-// Note on codes: a body that does not decode as protobuf gets INTERNAL "parse binary: ..." (connect-es
-// does this, as grpc-go, grpc-java and grpc-js do: gRPC's convention for undecodable requests); undecodable
-// JSON, broken framing and bad field values get INVALID_ARGUMENT; oversized messages RESOURCE_EXHAUSTED.
+// Note on codes: a body that does not decode as protobuf gets INVALID_ARGUMENT "parse binary: ..." (as
+// connect-go answers; connect-es 2.3 said INTERNAL, as grpc-go, grpc-java and grpc-js do, until
+// patches/@connectrpc+connect+2.3.0.patch: the caller sent it, the service did not fail), as do
+// undecodable JSON, broken framing and bad field values; oversized messages RESOURCE_EXHAUSTED.
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as fc from "fast-check";
@@ -25,7 +26,7 @@ import { createTestDatabase, type SnapshotRow, type TestDatabase } from "../supp
 import { KEY_TEXT, wrongKeyShapes } from "../support/rejections.js";
 import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
 import { envelope, rawGrpc, rawHttp1, type RawAnswer, type RawGrpc } from "./support/raw-http.js";
-import { adminKeyFromStdout, metricSum, scrapeMetrics } from "./support/service-process.js";
+import { adminKeyFromNotice, metricSum, scrapeMetrics } from "./support/service-process.js";
 
 const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 1_600);
 /** Requests sent at once per fast-check run (shrinking still works: a failing batch shrinks as an array). */
@@ -51,8 +52,17 @@ beforeAll(async () => {
   db = await createTestDatabase("hostile");
   // No background flush: between the two snapshots nothing may change but the generated keys.
   // A small heap: were anything kept per call, the process would run out of memory and die.
-  service = await spawnService(testEnv(db, { LAST_USED_FLUSH_INTERVAL_MS: "300000", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}` }));
-  adminKey = adminKeyFromStdout(service.stdout());
+  service = await spawnService(
+    testEnv(db, {
+      LAST_USED_FLUSH_INTERVAL_MS: "300000",
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}`,
+      // Thousands of random keys from one address would trip the failure limits, which are not what this
+      // file tests (test/service/flood-limits.test.ts does): here every input must get its precise answer.
+      FAILURE_LIMIT_PER_ADDRESS: "0",
+      FAILURE_LIMIT_PER_KEY_ID: "0",
+    }),
+  );
+  adminKey = adminKeyFromNotice(service.stderr());
   raw = rawGrpc(service.url);
   before = await db.snapshot();
   await noteRss("start");
@@ -78,15 +88,15 @@ function expectStatus(answer: RawAnswer, code: Code, message?: RegExp) {
 
 describe("broken gRPC framing and bodies (raw HTTP/2)", () => {
   it("garbage bytes, truncated frames, unknown compression, two messages for a unary call", async () => {
-    expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))), Code.Internal, /^parse binary: /);
-    expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([0x0a, 0x80, 0x80]))), Code.Internal, /^parse binary: premature EOF/);
+    expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))), Code.InvalidArgument, /^parse binary: /);
+    expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([0x0a, 0x80, 0x80]))), Code.InvalidArgument, /^parse binary: premature EOF/);
     expectStatus(await raw.call(`${SERVICE}/Verify`, Buffer.from([0, 0])), Code.InvalidArgument, /incomplete envelope/);
     expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([0x0a, 0x02, 0x41]), 0, 100)), Code.InvalidArgument, /incomplete envelope/);
     expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([0x0a, 0x01, 0x41]), 1)), Code.Internal, /compressed envelope/);
     expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from([1, 2, 3]), 1), { "grpc-encoding": "gzip" }), Code.InvalidArgument, /decompression failed/);
     expectStatus(await raw.call(`${SERVICE}/Verify`, Buffer.concat([verifyBody("a"), verifyBody("b")])), Code.Unimplemented, /extra input message/);
     expectStatus(await raw.call(`${SERVICE}/Verify`, verifyBody("a"), { "grpc-timeout": "99999999999999S" }), Code.InvalidArgument, /timeout/);
-    expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from('{"key":1}')), { "content-type": "application/grpc+json" }), Code.InvalidArgument, /VerifyRequest\.key/);
+    expectStatus(await raw.call(`${SERVICE}/Verify`, envelope(Buffer.from('{"key":1}')), { "content-type": "application/grpc+json" }), Code.InvalidArgument, /^key: expected string/);
     // Not a call at all: plain HTTP answers.
     expect((await raw.call(`${SERVICE}/Verify`, Buffer.from("{}"), { "content-type": "text/plain" })).status).toBe(415);
     expect((await raw.call("/no.such.Service/Method", envelope(Buffer.alloc(0)))).status).toBe(404);
@@ -104,8 +114,8 @@ describe("broken gRPC framing and bodies (raw HTTP/2)", () => {
 
   it("invalid UTF-8 in a string field: refused over protobuf, replaced and refused as a value over JSON", async () => {
     const badName = envelope(Buffer.concat([Buffer.from([0x0a, 0x04]), Buffer.from([0xc3, 0x28, 0xa0, 0xa1])]));
-    expectStatus(await raw.call(`${SERVICE}/Verify`, badName), Code.Internal, /not valid for encoding utf-8/);
-    expectStatus(await raw.call(`${SERVICE}/Generate`, badName, auth()), Code.Internal, /not valid for encoding utf-8/);
+    expectStatus(await raw.call(`${SERVICE}/Verify`, badName), Code.InvalidArgument, /not valid for encoding utf-8/);
+    expectStatus(await raw.call(`${SERVICE}/Generate`, badName, auth()), Code.InvalidArgument, /not valid for encoding utf-8/);
     const bytes = (text: string, bad: number[]) => Buffer.concat([Buffer.from(text), Buffer.from(bad), Buffer.from('"}')]);
     const generate = await rawHttp1(service.url, `${SERVICE}/Generate`, bytes('{"name":"', [0xc3, 0x28]), { "content-type": "application/json", ...auth() });
     expect(generate.status).toBe(400);
@@ -180,10 +190,10 @@ describe("broken gRPC framing and bodies (raw HTTP/2)", () => {
 /** Random bytes as the protobuf body of each RPC: decoded or refused, always with a status. */
 describe("random bytes as protobuf (fast-check)", () => {
   const allowed: Record<string, Code[]> = {
-    Verify: [Code.InvalidArgument, Code.Internal, Code.ResourceExhausted],
-    List: [Code.InvalidArgument, Code.Internal, Code.ResourceExhausted, Code.Unauthenticated],
-    Generate: [Code.InvalidArgument, Code.Internal, Code.ResourceExhausted, Code.Unauthenticated],
-    Revoke: [Code.InvalidArgument, Code.Internal, Code.ResourceExhausted, Code.Unauthenticated, Code.NotFound],
+    Verify: [Code.InvalidArgument, Code.ResourceExhausted],
+    List: [Code.InvalidArgument, Code.ResourceExhausted, Code.Unauthenticated],
+    Generate: [Code.InvalidArgument, Code.ResourceExhausted, Code.Unauthenticated],
+    Revoke: [Code.InvalidArgument, Code.ResourceExhausted, Code.Unauthenticated, Code.NotFound],
   };
   for (const method of ["Verify", "List", "Generate", "Revoke"] as const) {
     it(`${method}: ${Math.round(RUNS / 2)} random bodies, with and without a valid bearer key`, async () => {
@@ -196,7 +206,6 @@ describe("random bytes as protobuf (fast-check)", () => {
           return;
         }
         expect(allowed[method], `${answer.grpcStatus} ${answer.grpcMessage}`).toContain(answer.grpcStatus);
-        if (answer.grpcStatus === Code.Internal) expect(answer.grpcMessage).toMatch(/^parse binary: /);
         expect(answer.grpcMessage).toBeTruthy();
       };
       const input = fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.boolean());

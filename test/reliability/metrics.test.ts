@@ -20,7 +20,9 @@ beforeAll(async () => {
 afterAll(() => service?.stop());
 
 /** Every sample line of the exposition format: name, optional labels, a number. */
-const SAMPLE_LINE = /^[a-zA-Z_:][\w:]*(\{([a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/;
+// Values are what Go's ParseFloat reads (the exposition format's rule): NaN in any case (prom-client
+// writes "Nan" for a histogram without samples yet), +Inf, -Inf.
+const SAMPLE_LINE = /^[a-zA-Z_:][\w:]*(\{([a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|\+Inf|-Inf)$/;
 
 describe("/metrics", () => {
   it("is Prometheus text over HTTP/1.1 and HTTP/2, GET only", async () => {

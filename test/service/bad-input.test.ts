@@ -60,6 +60,41 @@ describe("Generate", () => {
     await expectNothingWritten();
   });
 
+  it("name: invisible characters — a name of nothing else, or starting with one, or holding one", async () => {
+    // Zero-width space and joiner, word joiner, BOM, soft hyphen, bidi overrides: format characters (Cf).
+    // The Hangul fillers are default-ignorable "letters": they passed the character set before.
+    for (const name of ["\u200b", "\u3164", "\u3164\u3164", "\u200b\u2060 \ufeff", "\u115f\u1160", "\uffa0", " \u200d "]) {
+      await generateRefused({ name }, /^name: has no visible characters: say what the key is for/);
+    }
+    await generateRefused({ name: "\u3164Zapier_Main" }, /^name: starts with an invisible character \(U\+3164\): remove it$/);
+    await generateRefused({ name: "\u200bZapier_Main" }, /^name: starts with an invisible character \(U\+200B\): remove it$/);
+    await generateRefused({ name: " \u202eniamreipaZ" }, /^name: starts with an invisible character \(U\+202E\)/);
+    await generateRefused({ name: "Zap\u200dier" }, /^name: contains an invisible character \(U\+200D\) at position 4: remove it$/);
+    await generateRefused({ name: "Zapier\u00ad" }, /^name: contains an invisible character \(U\+00AD\) at position 7/);
+    await generateRefused({ name: "東京\u3164CRM" }, /^name: contains an invisible character \(U\+3164\) at position 3/);
+    await expectNothingWritten();
+  });
+
+  it("name: stored composed (NFC), whichever way it was typed, and found either way", async () => {
+    const cases: [typed: string, stored: string][] = [
+      ["Cafe\u0301 export", "Caf\u00e9 export"], // e + combining acute accent
+      ["\u1112\u1161\u11ab CRM", "\ud55c CRM"], // Hangul jamo: 한
+      ["A\u030a\u0301ngstro\u0308m", "\u01fangstr\u00f6m"], // two marks on one letter: Ǻ
+    ];
+    for (const [typed, stored] of cases) {
+      const { apiKey } = await h.admin.generate({ name: typed });
+      try {
+        expect(apiKey!.name, typed).toBe(stored);
+        expect(apiKey!.name).toBe(apiKey!.name.normalize("NFC"));
+        expect((await h.db.key(apiKey!.id))!.name).toBe(stored);
+        const found = await h.admin.list({ nameContains: typed.normalize("NFD").slice(0, 6) });
+        expect(found.apiKeys.map((key) => key.id)).toContain(apiKey!.id);
+      } finally {
+        await h.db.delete({ ids: [apiKey!.id] }); // keep the "unchanged" baseline of the other cases
+      }
+    }
+  });
+
   it("name: what is accepted is stored trimmed", async () => {
     const { apiKey } = await h.admin.generate({ name: `  Zapier_Main ${"x".repeat(52)} ` });
     try {
@@ -88,10 +123,13 @@ describe("Generate", () => {
     await generateRefused({ name: "x", expireTime: ts(9_223_372_036_854_775_807n) }, /^expire_time: must be between/);
     await generateRefused({ name: "x", expireTime: ts(now + 3600n, -1) }, /^expire_time: nanos must be between 0 and 999999999/);
     await generateRefused({ name: "x", expireTime: ts(now + 3600n, 1_000_000_000) }, /^expire_time: nanos must be between/);
-    // Over JSON, an unparseable date is refused by the protocol layer before validation.
-    const json = await postConnectJson(h.service.url, "Generate", { name: "x", expireTime: "10000-01-01T00:00:00Z" }, h.service.adminKey);
-    expect(json.status).toBe(400);
-    expect(json.body.code).toBe("invalid_argument");
+    // Over JSON, an unparseable date is refused by the protocol layer before validation, naming the field;
+    // so is a date that does not exist (it used to become March 2, and here a key expiring then).
+    for (const expireTime of ["10000-01-01T00:00:00Z", "2031-02-30T00:00:00Z"]) {
+      const json = await postConnectJson(h.service.url, "Generate", { name: "x", expireTime }, h.service.adminKey);
+      expect(json.status).toBe(400);
+      expect(json.body).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^expire_time: invalid RFC 3339 string/) });
+    }
     await expectNothingWritten();
   });
 

@@ -1,6 +1,6 @@
 // One machine, no MongoDB: `npm start` keeps its keys in one SQLite file under DATA_DIR. The first start
-// prints the first admin key once and writes it to <DATA_DIR>/admin.key (0600); keys survive a restart,
-// and a restart never makes a second admin key.
+// prints the first admin key once (on stderr, never in the log on stdout) and writes it to
+// <DATA_DIR>/admin.key (0600); keys survive a restart, and a restart never makes a second admin key.
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +23,6 @@ async function start(): Promise<ServiceProcess> {
     MONGODB_DATABASE: "tokenizer_api_access",
     HOST: "127.0.0.1",
     PORT: "0",
-    LOG_LEVEL: "warn",
     LAST_USED_FLUSH_INTERVAL_MS: "300000",
   });
   running.push(service);
@@ -47,11 +46,12 @@ describe("the embedded database across a restart", () => {
     for (const file of ["api-keys.sqlite", "api-keys.sqlite-wal", "api-keys.sqlite-shm"]) expect(statSync(join(dataDir, file)).mode & 0o777, file).toBe(0o600);
     const adminKey = readFileSync(keyFile, "utf8").trim();
     expect(adminKey).toMatch(/^tek_[0-9A-Za-z]{36}$/);
-    const out = first.stdout();
-    expect(out).toContain("First admin key for company \"default\"");
-    expect(/^ {4}(tek_[0-9A-Za-z]+)$/m.exec(out)?.[1], "the key printed on stdout").toBe(adminKey);
-    expect(occurrences(out, adminKey)).toBe(1); // printed once, in the banner, never in a log line
-    expect(out).toContain(`Also written to ${keyFile}`);
+    const notice = first.stderr();
+    expect(notice).toContain("First admin key for company \"default\"");
+    expect(/^ {4}(tek_[0-9A-Za-z]+)$/m.exec(notice)?.[1], "the key printed on stderr").toBe(adminKey);
+    expect(occurrences(notice, adminKey)).toBe(1); // printed once, in the notice
+    expect(notice).toContain(`Also written to ${keyFile}`);
+    expect(first.stdout()).not.toMatch(KEY_TEXT); // never in the log
 
     const admin = connectClient(first.url, adminKey);
     const { secret, apiKey } = await admin.generate({ name: "Survives restart", scopes: ["keys:read"] });
@@ -64,7 +64,8 @@ describe("the embedded database across a restart", () => {
     expect(existsSync(join(dataDir, "api-keys.sqlite")), "one database file in DATA_DIR").toBe(true);
 
     const second = await start();
-    expect(second.stdout()).not.toContain("First admin key");
+    expect(second.stderr()).not.toContain("First admin key");
+    expect(second.stderr()).not.toMatch(KEY_TEXT);
     expect(second.stdout()).not.toMatch(KEY_TEXT);
     expect(readFileSync(keyFile, "utf8").trim()).toBe(adminKey);
 

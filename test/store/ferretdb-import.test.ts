@@ -83,15 +83,15 @@ describe("upgrading a DATA_DIR written by the FerretDB-based version", () => {
     const first = await spawnService(embeddedEnv(dataDir));
     let generated: string;
     try {
-      expect(first.stdout()).toMatch(new RegExp(`Imported 9 of 9 keys of an earlier version from ${join(dataDir, "ferretdb")}`));
-      expect(first.stdout()).not.toContain("First admin key");
+      expect(first.stderr()).toMatch(new RegExp(`Imported 9 of 9 keys of an earlier version from ${join(dataDir, "ferretdb")}`));
+      expect(first.stderr()).not.toContain("First admin key");
       ({ secret: generated } = await connectClient(first.url, expected.secrets.admin).generate({ name: "After the upgrade" }));
     } finally {
       expect(await first.stop()).toBe(0);
     }
     const second = await spawnService(embeddedEnv(dataDir));
     try {
-      expect(second.stdout()).not.toContain("Imported");
+      expect(second.stderr()).not.toContain("Imported");
       const listed = await connectClient(second.url, expected.secrets.admin).list({ pageSize: 500 });
       expect(listed.apiKeys.map((key) => key.name)).toContain("After the upgrade");
       expect(listed.apiKeys.filter((key) => key.name === "Zapier_Main")).toHaveLength(1); // not imported twice
@@ -108,7 +108,7 @@ describe("upgrading a DATA_DIR written by the FerretDB-based version", () => {
     const original = readFileSync(oldFile);
     writeFileSync(oldFile, Buffer.concat([original.subarray(0, 100), Buffer.alloc(original.length - 100, 0x5a)]));
     const damaged = readFileSync(oldFile);
-    await expect(spawnService(embeddedEnv(dataDir), 30_000)).rejects.toThrow(
+    await expect(spawnService(embeddedEnv(dataDir), { timeoutMs: 30_000 })).rejects.toThrow(
       new RegExp(`exited with 1 before listening[\\s\\S]*could not start: the keys of an earlier version in ${oldFile} could not be read`),
     );
     expect(readFileSync(oldFile).equals(damaged), "the old file is left as it was").toBe(true);

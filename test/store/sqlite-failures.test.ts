@@ -122,7 +122,7 @@ describe("the database file under trouble", () => {
     execFileSync("mount", ["--bind", disk, readOnly]);
     mounts.push(readOnly);
     execFileSync("mount", ["-o", "remount,bind,ro", readOnly]);
-    await expect(spawnService({ DATA_DIR: readOnly, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn" }, 30_000)).rejects.toThrow(
+    await expect(spawnService({ DATA_DIR: readOnly, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn" }, { timeoutMs: 30_000 })).rejects.toThrow(
       new RegExp(`exited with 1 before listening[\\s\\S]*the key database ${join(readOnly, "api-keys.sqlite")} cannot be used: .* is on a read-only file system`),
     );
   });
@@ -131,7 +131,7 @@ describe("the database file under trouble", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "api-access-damaged-"));
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "api-keys.sqlite"), "SQLite format 3\0 but not really ".repeat(300));
-    const failure = await spawnService({ DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn" }, 30_000).catch((error: Error) => error.message);
+    const failure = await spawnService({ DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn" }, { timeoutMs: 30_000 }).catch((error: Error) => error.message);
     expect(failure).toMatch(new RegExp(`exited with 1 before listening[\\s\\S]*the key database ${join(dataDir, "api-keys.sqlite")} is damaged or not a database`));
     expect(failure).not.toMatch(/\n\s+at /); // no stack trace
     rmSync(dataDir, { recursive: true, force: true });

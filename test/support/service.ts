@@ -8,6 +8,7 @@ import { startService, type RunningService, type StartOptions } from "../../serv
 import { loadConfig } from "../../service/config.js";
 import { createLogger } from "../../service/logger.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
+import { findListeningLine, logLevelShowingListening } from "./listening-line.js";
 import { REPO_ROOT, serviceCommand } from "./service-command.js";
 
 export { REPO_ROOT, serviceCommand } from "./service-command.js";
@@ -45,22 +46,39 @@ function withoutDatabaseSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-/** A service running as its own process (`tsx service/main.ts`). */
+/** A service running as its own process. */
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** Everything the process printed on stdout so far. */
+  /** Everything the process wrote on stdout so far: its log, JSON lines. */
   stdout(): string;
+  /** Everything the process wrote on stderr so far: the notice for the person who started it. */
+  stderr(): string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the service as a child process with the given environment; resolves once it listens. */
-export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(...serviceCommand("main"), {
-    cwd: REPO_ROOT,
+/** How to run the service; by default its source (serviceCommand("main")), in this repository, with this environment. */
+export interface SpawnOptions {
+  /** The command line, e.g. `["npm", "--silent", "start"]` for an installed build. */
+  readonly command?: readonly [string, ...string[]];
+  readonly cwd?: string;
+  /** The environment `env` is added to (default: this process's, without its database settings). */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts the service as a child process with the given environment; resolves once its `listening` log
+ * line and its start notice are out (LOG_LEVEL is raised to info when it would hide that line).
+ */
+export async function spawnService(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  const [command, args] = options.command ? [options.command[0], options.command.slice(1)] : serviceCommand("main");
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? REPO_ROOT,
     // The run's own database settings never leak in: the child uses exactly the database it is given.
-    env: { ...withoutDatabaseSettings(process.env), ...env },
+    env: { ...(options.baseEnv ?? withoutDatabaseSettings(process.env)), ...env, LOG_LEVEL: logLevelShowingListening(env.LOG_LEVEL) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -70,14 +88,16 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    // Both streams: the log's `listening` line, then the notice on stderr (tests read the admin key from it).
     const check = () => {
-      const match = /listening on (\S+)/.exec(out);
-      if (match) {
+      const listening = findListeningLine(out);
+      if (listening && /is listening on \S+.*\n/.test(err)) {
         clearTimeout(timer);
-        resolveUrl(match[1]!);
+        resolveUrl(listening.url);
       }
     };
     child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
     exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening:\n${out}\n${err}`));
@@ -87,6 +107,7 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     child,
     url,
     stdout: () => out,
+    stderr: () => err,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
       return exited;

@@ -1,15 +1,18 @@
 /**
- * Connecting Zapier with a generated key: the auth test is Verify of that key against the real
- * service; the label shows Name / Purpose and Key Identifier; refused keys fail with a clear reason.
+ * Connecting Zapier with a generated key: the auth test lists the key itself against the real service,
+ * which needs keys:read (the access every trigger and the search use); the label shows Name / Purpose and
+ * Key Identifier; refused keys fail with a clear reason.
  */
 import { createServer } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKey as generateKeyText } from "../../proto/keys/key-format.js";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { generateKey as generateKeyText, keyIdOf } from "../../proto/keys/key-format.js";
 import { connectClient } from "../support/clients.js";
 import { startTestService, type TestService } from "../support/service.js";
-import { connection, failureOf, generateKey, leaks, zapierAppTester, type GeneratedKey } from "./zapier-app.js";
+import { connection, failureOf, generateKey, leaks, ZAPIER_APP_DIR, zapierAppTester, type GeneratedKey } from "./zapier-app.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -49,10 +52,27 @@ describe("Zapier authentication", () => {
     expect(me.id).toBe(main.id);
   });
 
-  it("connects a key that may only revoke (the test needs no scope)", async () => {
+  it("refuses a key without keys:read at connect time, naming the scope, instead of failing at the first trigger", async () => {
     const writer = await generateKey(service, "Zapier_Revoker", { scopes: ["keys:write"] });
-    const me = (await appTester(app.authentication.test, connection(service, writer.secret))) as { id: string; scopes: string };
-    expect(me).toMatchObject({ id: writer.id, scopes: "keys:write" });
+    const failure = await failureOf(appTester(app.authentication.test, connection(service, writer.secret)));
+    expect(failure.message).toContain('lacks the "keys:read" scope');
+    expect(failure.message).toContain(writer.id);
+    const both = await generateKey(service, "Zapier_Both", { scopes: ["keys:read", "keys:write"] });
+    expect(await appTester(app.authentication.test, connection(service, both.secret))).toMatchObject({ id: both.id, scopes: "keys:read, keys:write" });
+  });
+
+  it("computes the Key Identifier it filters on exactly as the contract does (the key itself is never a filter)", () => {
+    const zapierKeyIdOf = (createRequire(import.meta.url)(join(ZAPIER_APP_DIR, "dist/key-identifier.js")) as { keyIdOf(key: string): string }).keyIdOf;
+    for (let i = 0; i < 20; i++) {
+      const key = generateKeyText();
+      expect(zapierKeyIdOf(key)).toBe(keyIdOf(key));
+    }
+  });
+
+  it("says in the API Key help text that checking the connection counts as a use of the key", () => {
+    const field = (app.authentication.fields as readonly { key: string; helpText?: string }[]).find((candidate) => candidate.key === "api_key")!;
+    expect(field.helpText).toContain("`keys:read` scope to connect");
+    expect(field.helpText).toContain("counts as a use of the key");
   });
 
   it("fails with a clear message for a revoked key", async () => {

@@ -1,7 +1,8 @@
 /**
- * The app's HTTP middleware against the real service: the key travels as a bearer token, a refused key
- * (401) and a missing scope (403) become Zapier's ExpiredAuthError so the user is asked to reconnect,
- * with the reason; other service errors keep the service's message.
+ * The app's HTTP middleware against the real service: the key travels as a bearer token; only a refused
+ * key (401) becomes Zapier's ExpiredAuthError (the connection is marked stale and every Zap on it stops);
+ * a missing scope (403) is an ordinary error naming the scope; expected outcomes of a run's input (not
+ * found, bad argument) halt the run (HaltedError) instead of counting toward Zapier's auto-pause.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "../support/clients.js";
@@ -34,10 +35,11 @@ describe("Zapier middleware", () => {
     expect(failure.message).toContain("Reconnect Zapier with an active key");
   });
 
-  it("turns a 403 into ExpiredAuthError naming the scope the key lacks (keys:read for triggers)", async () => {
+  it("turns a 403 into an ordinary error naming the scope the key lacks (keys:read for triggers), not ExpiredAuthError", async () => {
     const writer = await generateKey(service, "Zapier_Writer", { scopes: ["keys:write"] });
     const failure = await failureOf(appTester(newApiKey, connection(service, writer.secret)));
-    expect(failure.name).toBe("ExpiredAuthError");
+    // ExpiredAuthError would mark the whole connection stale: Zaps that only revoke would stop too.
+    expect(failure).toMatchObject({ name: "AppError", code: "permission_denied" });
     expect(failure.message).toContain('Your Tokenizer.Estate API key lacks the "keys:read" scope');
     expect(failure.message).toContain("read the list of API keys");
     expect(failure.message).toContain(writer.id);
@@ -46,14 +48,14 @@ describe("Zapier middleware", () => {
   it("names keys:write when a read-only key tries to revoke", async () => {
     const reader = await generateKey(service, "Zapier_ReadOnly", { scopes: ["keys:read"] });
     const failure = await failureOf(appTester(revokeApiKey, connection(service, reader.secret, { id: reader.id })));
-    expect(failure.name).toBe("ExpiredAuthError");
+    expect(failure).toMatchObject({ name: "AppError", code: "permission_denied" });
     expect(failure.message).toContain('lacks the "keys:write" scope');
     expect(failure.message).toContain("revoke API keys");
   });
 
-  it("keeps the service's message and code for other errors", async () => {
+  it("halts the run for a bad argument (HaltedError, which never counts toward auto-pause), with the service's message", async () => {
     const failure = await failureOf(appTester(revokeApiKey, connection(service, service.adminKey, { id: "not-an-id" })));
-    expect(failure).toMatchObject({ name: "AppError", code: "invalid_argument" });
+    expect(failure.name).toBe("HaltedError");
     expect(failure.message).toBe("Tokenizer.Estate: id: must be a Key Identifier like key_0123456789ab");
   });
 });

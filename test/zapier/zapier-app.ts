@@ -91,7 +91,8 @@ export async function failureOf(promise: Promise<unknown>): Promise<{ name: stri
       const parsed = JSON.parse(message) as { message: string; code?: string };
       return { name, message: parsed.message, code: parsed.code };
     }
-    return { name, message };
+    // The app tester appends "What happened: …" (the bundle) to errors other than AppError: not the user's message.
+    return { name, message: message.split("\nWhat happened:")[0]! };
   }
   throw new Error("expected the Zapier call to fail, and it succeeded");
 }
@@ -99,4 +100,34 @@ export async function failureOf(promise: Promise<unknown>): Promise<{ name: stri
 /** True when the text contains the secret (asserted as a boolean so a failure never prints the key). */
 export function leaks(value: unknown, secret: string): boolean {
   return JSON.stringify(value ?? null).includes(secret);
+}
+
+type OutputField = { readonly key: string; readonly primary?: boolean };
+
+/**
+ * The key Zapier deduplicates a polling trigger's item on: the fields marked `primary` in the trigger's
+ * static outputFields, together, or `id` when none is marked (as Zapier's deduplication documents it).
+ */
+export function dedupeKeyOf(item: Record<string, unknown>, outputFields: readonly OutputField[]): string {
+  const primary = outputFields.filter((field) => field.primary).map((field) => field.key);
+  return JSON.stringify((primary.length > 0 ? primary : ["id"]).map((key) => item[key] ?? null));
+}
+
+/**
+ * A Zap on a polling trigger as Zapier runs it: turning it on records every item of the first poll as
+ * seen without triggering; each later poll triggers the items whose dedupe key was not seen, in the order
+ * returned.
+ */
+export function pollingZap(poll: () => Promise<Record<string, unknown>[]>, outputFields: readonly OutputField[]) {
+  const seen = new Set<string>();
+  return {
+    async turnOn(): Promise<void> {
+      for (const item of await poll()) seen.add(dedupeKeyOf(item, outputFields));
+    },
+    async nextPoll(): Promise<Record<string, unknown>[]> {
+      const fresh = (await poll()).filter((item) => !seen.has(dedupeKeyOf(item, outputFields)));
+      for (const item of fresh) seen.add(dedupeKeyOf(item, outputFields));
+      return fresh;
+    },
+  };
 }

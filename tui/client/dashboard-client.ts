@@ -17,7 +17,8 @@ import {
 } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { keyIdOf } from "../../proto/keys/key-format.js";
 import type { DateRange } from "../dates.js";
-import type { GenerateInput, GeneratedKey, Identity, KeyPage, KeyRow, ListQuery, SortColumn, StatusFilter } from "./types.js";
+import { KNOWN_SCOPES } from "./scope-catalogue.js";
+import type { GenerateInput, GeneratedKey, Identity, KeyPage, KeyRow, ListQuery, ScopeOption, SortColumn, StatusFilter } from "./types.js";
 
 /** What the dashboard can ask of the service. */
 export interface DashboardClient {
@@ -29,7 +30,19 @@ export interface DashboardClient {
   revoke(id: string): Promise<KeyRow>;
   /** Who the dashboard is connected as (the key's identifier, company and scopes). */
   whoami(signal?: AbortSignal): Promise<Identity>;
+  /** The scopes a new key can be given (the Generate modal's choices). */
+  listScopes(signal?: AbortSignal): Promise<readonly ScopeOption[]>;
+  /** Keys whose Name / Purpose is exactly `name`, ignoring case (to warn before a duplicate). */
+  findKeysNamed(name: string, signal?: AbortSignal): Promise<readonly KeyRow[]>;
 }
+
+/** A list query with no filter, newest first. */
+const EVERY_KEY: Omit<ListQuery, "pageSize" | "pageToken"> = {
+  idContains: "",
+  nameContains: "",
+  status: "any",
+  sort: { column: "create_time", descending: true },
+};
 
 const SORT_FIELDS: Readonly<Record<SortColumn, SortField>> = {
   name: SortField.NAME,
@@ -77,7 +90,7 @@ export function createDashboardClient(transport: Transport, apiKey: string): Das
   const client = createClient(ApiKeyService, transport);
   const keyId = keyIdOf(apiKey); // computed locally: the key itself is never shown
 
-  return {
+  const dashboard: DashboardClient = {
     async list(query, signal) {
       const request = create(ListRequestSchema, {
         idContains: query.idContains,
@@ -99,6 +112,7 @@ export function createDashboardClient(transport: Transport, apiKey: string): Das
       const response = await client.generate({
         name: input.name,
         expireTime: input.expireTime ? timestampFromDate(input.expireTime) : undefined,
+        scopes: [...input.scopes],
       });
       if (!response.apiKey || !response.secret) throw new ConnectError("the service answered Generate without a key", Code.Internal);
       return { key: toKeyRow(response.apiKey), secret: response.secret };
@@ -117,5 +131,17 @@ export function createDashboardClient(transport: Transport, apiKey: string): Das
       if (!key) return { keyId };
       return { keyId, companyId: key.companyId, name: key.name, scopes: [...key.scopes] };
     },
+
+    async listScopes() {
+      // The one place the choices come from: ListScopes (issue 11) will answer here.
+      return KNOWN_SCOPES;
+    },
+
+    async findKeysNamed(name, signal) {
+      const wanted = name.trim().toLowerCase();
+      const page = await dashboard.list({ ...EVERY_KEY, nameContains: name.trim(), pageSize: 100, pageToken: "" }, signal);
+      return page.keys.filter((key) => key.name.toLowerCase() === wanted);
+    },
   };
+  return dashboard;
 }

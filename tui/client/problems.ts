@@ -40,6 +40,7 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   page_size: "Page size",
   id: "Key Identifier",
   name: "Name / Purpose",
+  scopes: "Scopes",
 };
 
 function fieldLabel(field: string, call: CallName): string {

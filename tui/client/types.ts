@@ -56,6 +56,14 @@ export interface KeyPage {
 export interface GenerateInput {
   readonly name: string;
   readonly expireTime?: Date;
+  /** Always at least one: the dashboard never sends an empty list, which would mean "all of the caller's". */
+  readonly scopes: readonly string[];
+}
+
+/** A scope a key can be given, with what it allows in words. */
+export interface ScopeOption {
+  readonly name: string;
+  readonly description: string;
 }
 
 /** A freshly generated key: its row and the full key, which exists only here and only once. */

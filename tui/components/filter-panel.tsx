@@ -4,9 +4,10 @@
  * select. Results update as you type (the list debounces); Tab / ↑↓ move between fields.
  */
 import { Box, Text, useInput } from "ink";
-import { Select, TextInput } from "@inkjs/ui";
+import { Select } from "@inkjs/ui";
 import type { StatusFilter } from "../client/types.js";
 import type { DateField, FilterField, FilterText } from "../state/list-state.js";
+import { TextField } from "./text-field.js";
 
 /** The fields in Tab order. */
 export const FILTER_FIELDS: readonly FilterField[] = ["idContains", "nameContains", "createTime", "lastUsedTime", "expireTime", "status"];
@@ -21,7 +22,7 @@ const LABELS: Readonly<Record<FilterField, string>> = {
 };
 
 const PLACEHOLDERS: Readonly<Record<Exclude<FilterField, "status">, string>> = {
-  idContains: "part of a key_… identifier",
+  idContains: "part of a key_… identifier, or paste a key",
   nameContains: "part of a name, e.g. zapier",
   createTime: "e.g. last 7 days",
   lastUsedTime: "e.g. yesterday",
@@ -45,8 +46,8 @@ export interface FilterPanelProps {
   readonly focus: FilterField;
   readonly dateErrors: Readonly<Partial<Record<DateField, string>>>;
   readonly dateMeanings: Readonly<Partial<Record<DateField, string>>>;
-  /** Changes whenever the filters were cleared, so the inputs start empty again. */
-  readonly resetKey: number;
+  /** The Key identifier is the one of a full key the operator pasted. */
+  readonly isIdFromPastedKey: boolean;
   readonly onFocus: (field: FilterField) => void;
   readonly onChange: (field: FilterField, value: string) => void;
   /** Closes the panel (Esc, or Enter in a text field); the filters stay applied. */
@@ -56,7 +57,7 @@ export interface FilterPanelProps {
 const INPUT_WIDTH = 26;
 
 /** The panel. */
-export function FilterPanel({ draft, focus, dateErrors, dateMeanings, resetKey, onFocus, onChange, onClose }: FilterPanelProps) {
+export function FilterPanel({ draft, focus, dateErrors, dateMeanings, isIdFromPastedKey, onFocus, onChange, onClose }: FilterPanelProps) {
   useInput((_input, key) => {
     const index = FILTER_FIELDS.indexOf(focus);
     const isSelect = focus === "status"; // the select owns ↑↓ and Enter
@@ -96,17 +97,20 @@ export function FilterPanel({ draft, focus, dateErrors, dateMeanings, resetKey, 
               )
             ) : (
               <>
-                <Box width={INPUT_WIDTH} flexShrink={0}>
-                  <TextInput
-                    key={`${field}-${resetKey}`}
-                    isDisabled={!isFocused}
-                    defaultValue={draft[field]}
+                <Box width={INPUT_WIDTH} flexShrink={0} overflow="hidden">
+                  <TextField
+                    isFocused={isFocused}
+                    value={draft[field]}
                     placeholder={isFocused ? PLACEHOLDERS[field] : ""}
                     onChange={(value) => onChange(field, value)}
                   />
                 </Box>
                 <Box flexGrow={1} marginLeft={1}>
-                  {field in dateErrors ? (
+                  {field === "idContains" && isIdFromPastedKey ? (
+                    <Text wrap="truncate-end" color="green">
+                      = the identifier of the pasted key (worked out here: the key was not sent)
+                    </Text>
+                  ) : field in dateErrors ? (
                     <Text wrap="truncate-end" color="red">
                       ✖ {dateErrors[field as DateField]}
                     </Text>

@@ -1,6 +1,7 @@
 /**
- * The selected key in full (two lines): exact dates with relative times, why it is inactive, its scopes. The
- * table abbreviates at 80 columns; this line never leaves the operator guessing.
+ * The selected key in full (two lines): its scopes (first, so they are never cut off), exact dates with
+ * relative times, why it is inactive. The table abbreviates at 80 columns; this line never leaves the
+ * operator guessing.
  */
 import { Box, Text } from "ink";
 import type { KeyRow } from "../client/types.js";
@@ -19,6 +20,7 @@ export function describeKey(row: KeyRow, now: Date, ownKeyId: string): string {
   const at = (date: Date) => `${formatDateTime(date)} (${formatRelative(date, now)})`;
   const parts = [
     `${row.id} “${row.name}”${row.id === ownKeyId ? " (this dashboard's key)" : ""}`,
+    `scopes ${row.scopes.length > 0 ? row.scopes.join(" ") : "none"}`,
     `created ${at(row.createTime)}`,
     row.lastUsedTime ? `last used ${at(row.lastUsedTime)}` : "never used",
   ];
@@ -30,7 +32,6 @@ export function describeKey(row: KeyRow, now: Date, ownKeyId: string): string {
   } else {
     parts.push("never expires");
   }
-  if (row.scopes.length > 0) parts.push(row.scopes.join(" "));
   return parts.join(" · ");
 }
 

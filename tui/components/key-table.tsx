@@ -74,12 +74,19 @@ function cellText(row: KeyRow, column: TableColumn, layout: TableLayout, now: Da
   }
 }
 
+/** The rows of the page that fit `height` lines with the selected row among them: the first and how many. */
+export function tableWindow(cursor: number, rowCount: number, height: number): { readonly start: number; readonly count: number } {
+  const visible = Math.max(1, height);
+  const start = cursor < visible ? 0 : cursor - visible + 1;
+  return { start, count: Math.max(0, Math.min(visible, rowCount - start)) };
+}
+
 /** The table. */
 export function KeyTable({ rows, cursor, sort, layout, height, now, isFirstLoad, isFiltered }: KeyTableProps) {
   const last = layout.columns.length - 1;
   const visible = Math.max(1, height);
-  const start = cursor < visible ? 0 : cursor - visible + 1;
-  const window = rows.slice(start, start + visible);
+  const { start, count } = tableWindow(cursor, rows.length, height);
+  const window = rows.slice(start, start + count);
   return (
     <Box flexDirection="column" height={visible + 1} flexShrink={0}>
       <Box>

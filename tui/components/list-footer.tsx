@@ -5,12 +5,17 @@ import { timeZoneAbbreviation } from "../dates.js";
 
 /** Props of ListFooter. */
 export interface ListFooterProps {
+  /** The rows on screen, counted in the whole list. */
   readonly first: number;
   readonly last: number;
   readonly total: number;
   readonly page: number;
+  readonly pages: number;
   readonly hasNext: boolean;
+  /** The order of the rows on screen. */
   readonly sort: Sort;
+  /** An order asked for that the rows do not show yet (loading) or could not be loaded (why). */
+  readonly pendingSort?: { readonly sort: Sort; readonly error?: string };
   readonly isLoading: boolean;
 }
 
@@ -28,11 +33,18 @@ export function describeSort(sort: Sort): string {
 }
 
 /** The footer line. */
-export function ListFooter({ first, last, total, page, hasNext, sort, isLoading }: ListFooterProps) {
+export function ListFooter({ first, last, total, page, pages, hasNext, sort, pendingSort, isLoading }: ListFooterProps) {
   const position = total === 0 ? "0 keys" : `${first}–${last} of ${total.toLocaleString("en")}`;
+  if (pendingSort?.error) {
+    return (
+      <Text wrap="truncate-end" color="red">
+        {position} · sorted by {describeSort(sort)} · ✖ not sorted by {describeSort(pendingSort.sort)} yet: the list could not be loaded
+      </Text>
+    );
+  }
   return (
     <Text wrap="truncate-end" dimColor>
-      {position} · page {page}
+      {position} · page {page} of {pages.toLocaleString("en")}
       {hasNext ? " (PgDn more)" : ""} · sorted by {describeSort(sort)} · times in {timeZoneAbbreviation()}
       {isLoading ? " · loading…" : ""}
     </Text>

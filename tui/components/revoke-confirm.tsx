@@ -7,7 +7,7 @@ import { useEffect, useReducer, useRef } from "react";
 import { Box, Text, useInput } from "ink";
 import { ConfirmInput, Spinner } from "@inkjs/ui";
 import type { DashboardClient } from "../client/dashboard-client.js";
-import { describeProblem } from "../client/problems.js";
+import { describeProblem, type Problem } from "../client/problems.js";
 import type { KeyRow } from "../client/types.js";
 import { revokeReducer, startRevoke } from "../state/revoke-flow.js";
 
@@ -18,6 +18,8 @@ export interface RevokeConfirmProps {
   readonly target: KeyRow;
   /** The Key Identifier this dashboard is connected as. */
   readonly ownKeyId: string;
+  /** Any failed call, so the connection status can react at once. */
+  readonly onProblem: (problem: Problem) => void;
   /** Called with the revoked key, or without one when cancelled. */
   readonly onClose: (revoked?: KeyRow) => void;
 }
@@ -26,7 +28,7 @@ export interface RevokeConfirmProps {
 export const REVOKE_CONFIRM_HEIGHT = 5;
 
 /** The prompt. */
-export function RevokeConfirm({ client, baseUrl, target, ownKeyId, onClose }: RevokeConfirmProps) {
+export function RevokeConfirm({ client, baseUrl, target, ownKeyId, onProblem, onClose }: RevokeConfirmProps) {
   const [state, dispatch] = useReducer(revokeReducer, target, startRevoke);
   const isMounted = useRef(true);
   useEffect(() => () => void (isMounted.current = false), []);
@@ -35,12 +37,17 @@ export function RevokeConfirm({ client, baseUrl, target, ownKeyId, onClose }: Re
     if (state.step === "revoking") {
       client.revoke(state.key.id).then(
         (key) => isMounted.current && dispatch({ type: "succeeded", key }),
-        (thrown: unknown) => isMounted.current && dispatch({ type: "failed", problem: describeProblem(thrown, "revoke", baseUrl) }),
+        (thrown: unknown) => {
+          if (!isMounted.current) return;
+          const problem = describeProblem(thrown, "revoke", baseUrl);
+          onProblem(problem);
+          dispatch({ type: "failed", problem });
+        },
       );
     } else if (state.step === "done") {
       onClose(state.key);
     }
-  }, [state, client, baseUrl, onClose]);
+  }, [state, client, baseUrl, onClose, onProblem]);
 
   useInput((_input, key) => {
     if (key.escape && state.step === "confirming") onClose();
@@ -68,9 +75,9 @@ export function RevokeConfirm({ client, baseUrl, target, ownKeyId, onClose }: Re
         </Text>
       )}
       {state.step === "confirming" ? (
+        // The question is the title: this line only says how to answer it.
         <Text wrap="truncate-end">
-          {state.error ? "Try again? " : "Revoke it? "}
-          <Text dimColor>(y revoke · n/Esc/Enter cancel)</Text>{" "}
+          <Text dimColor>{state.error ? "y tries again" : "y = yes"} · n, Esc or Enter = no </Text>
           <ConfirmInput defaultChoice="cancel" onConfirm={() => dispatch({ type: "confirm" })} onCancel={() => onClose()} />
         </Text>
       ) : (

@@ -1,11 +1,13 @@
 /**
  * Connects the list reducer to the service: fetches the page the state asks for (aborting answers
  * that are no longer wanted), applies typed filters after a debounce, refreshes periodically, and
- * when the service cannot be reached retries with exponential backoff until it answers again.
+ * when any call finds the service unreachable (the list's, or one the screen reports) marks the
+ * connection down at once and retries with exponential backoff until it answers again.
  */
-import { useEffect, useReducer, useRef, useState, type Dispatch } from "react";
+import { useCallback, useEffect, useReducer, useRef, useState, type Dispatch } from "react";
 import type { DashboardClient } from "../client/dashboard-client.js";
 import { describeProblem, type Problem } from "../client/problems.js";
+import type { Clock } from "../dates.js";
 import { initialListState, listQueryOf, listReducer, type FilterText, type ListAction, type ListState } from "../state/list-state.js";
 
 /** How the dashboard's link to the service is doing. */
@@ -35,6 +37,8 @@ export interface KeyList {
   readonly state: ListState;
   readonly dispatch: Dispatch<ListAction>;
   readonly connection: Connection;
+  /** Tells the list about a failed call elsewhere (Generate, Revoke): an unreachable service is marked down at once. */
+  readonly reportProblem: (problem: Problem) => void;
 }
 
 function sameText(a: FilterText, b: FilterText): boolean {
@@ -45,7 +49,14 @@ function sameText(a: FilterText, b: FilterText): boolean {
  * Runs the list against `client`. `onFatal` hears problems retrying cannot fix (the key refused, or
  * lacking keys:read); the dashboard then asks for another key.
  */
-export function useKeyList(client: DashboardClient, baseUrl: string, pageSize: number, timing: ListTiming, onFatal: (problem: Problem) => void): KeyList {
+export function useKeyList(
+  client: DashboardClient,
+  baseUrl: string,
+  pageSize: number,
+  timing: ListTiming,
+  clock: Clock,
+  onFatal: (problem: Problem) => void,
+): KeyList {
   const [state, dispatch] = useReducer(listReducer, pageSize, initialListState);
   const [connection, setConnection] = useState<Connection>({ state: "connecting" });
   const [retryTick, setRetryTick] = useState(0);
@@ -53,21 +64,44 @@ export function useKeyList(client: DashboardClient, baseUrl: string, pageSize: n
   const isConnected = useRef(false);
   const onFatalRef = useRef(onFatal);
   onFatalRef.current = onFatal;
+  const retryTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(retryTimer.current), []);
+
+  /** Reacts to a failed call: down and retrying, signed out, or (bad input) nothing about the connection. */
+  const noteFailure = useCallback(
+    (problem: Problem) => {
+      if (problem.kind === "cancelled" || problem.kind === "invalid" || problem.kind === "not-found") return; // the service answered
+      isConnected.current = false;
+      if (problem.retryable) {
+        if (retryTimer.current !== undefined) return; // a retry is already scheduled
+        const delay = Math.min(timing.retryMaxMs, timing.retryInitialMs * 2 ** failures.current);
+        failures.current += 1;
+        setConnection({ state: "retrying", problem, retryAt: Date.now() + delay });
+        retryTimer.current = setTimeout(() => {
+          retryTimer.current = undefined;
+          setRetryTick((tick) => tick + 1);
+        }, delay);
+      } else {
+        setConnection({ state: "failed", problem });
+        if (problem.kind === "unauthenticated" || problem.kind === "permission") onFatalRef.current(problem);
+      }
+    },
+    [timing.retryInitialMs, timing.retryMaxMs],
+  );
 
   useEffect(() => dispatch({ type: "set-page-size", pageSize }), [pageSize]);
 
   // Typed filters reach the query after a pause in typing.
   useEffect(() => {
     if (sameText(state.draft, state.applied)) return;
-    const timer = setTimeout(() => dispatch({ type: "apply-filters", now: new Date() }), timing.debounceMs);
+    const timer = setTimeout(() => dispatch({ type: "apply-filters", now: clock() }), timing.debounceMs);
     return () => clearTimeout(timer);
-  }, [state.draft, state.applied, timing.debounceMs]);
+  }, [state.draft, state.applied, timing.debounceMs, clock]);
 
   const query = listQueryOf(state);
   const queryKey = JSON.stringify(query);
   useEffect(() => {
     const controller = new AbortController();
-    let retryTimer: ReturnType<typeof setTimeout> | undefined;
     dispatch({ type: "loading" });
     client.list(query, controller.signal).then(
       (page) => {
@@ -80,27 +114,14 @@ export function useKeyList(client: DashboardClient, baseUrl: string, pageSize: n
       (thrown: unknown) => {
         if (controller.signal.aborted) return;
         const problem = describeProblem(thrown, "list", baseUrl);
-        dispatch({ type: "load-failed" });
-        isConnected.current = false;
-        if (problem.kind === "cancelled") return;
-        if (problem.retryable) {
-          const delay = Math.min(timing.retryMaxMs, timing.retryInitialMs * 2 ** failures.current);
-          failures.current += 1;
-          setConnection({ state: "retrying", problem, retryAt: Date.now() + delay });
-          retryTimer = setTimeout(() => setRetryTick((tick) => tick + 1), delay);
-        } else {
-          setConnection({ state: "failed", problem });
-          if (problem.kind === "unauthenticated" || problem.kind === "permission") onFatalRef.current(problem);
-        }
+        dispatch({ type: "load-failed", reason: problem.message });
+        noteFailure(problem);
       },
     );
-    return () => {
-      controller.abort();
-      clearTimeout(retryTimer);
-    };
+    return () => controller.abort();
     // `query` is captured through queryKey; generation and retryTick force the same query again.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, queryKey, state.generation, retryTick, baseUrl, timing.retryInitialMs, timing.retryMaxMs]);
+  }, [client, queryKey, state.generation, retryTick, baseUrl, noteFailure]);
 
   // A periodic refresh while connected; while retrying, the backoff decides.
   useEffect(() => {
@@ -111,5 +132,7 @@ export function useKeyList(client: DashboardClient, baseUrl: string, pageSize: n
     return () => clearInterval(timer);
   }, [timing.refreshMs]);
 
-  return { state, dispatch, connection };
+  // Elsewhere only an unreachable service concerns the connection: a missing scope for Generate is not a sign-out.
+  const reportProblem = useCallback((problem: Problem) => problem.retryable && noteFailure(problem), [noteFailure]);
+  return { state, dispatch, connection, reportProblem };
 }

@@ -1,8 +1,10 @@
 /**
- * The key list's state as a pure reducer: sort, filters (as typed, and as applied after the
- * debounce), server-side paging with a stack of page tokens, the selected row, and the loaded page.
+ * The key list's state as a pure reducer: sort, filters (as typed, as applied after the debounce, and
+ * as the rows on screen reflect them), server-side paging with a stack of page tokens, the selected
+ * key (followed by its identifier across refreshes, sorts and pages), and the loaded page.
  * No I/O: the use-key-list hook turns `listQueryOf(state)` into calls and feeds answers back.
  */
+import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
 import { parseDateRange, type DateRange } from "../dates.js";
 import type { KeyPage, KeyRow, ListQuery, SortColumn, StatusFilter } from "../client/types.js";
 
@@ -27,8 +29,14 @@ export interface Sort {
   readonly descending: boolean;
 }
 
-/** Where the cursor goes when the page being loaded arrives. */
-type CursorPlacement = "first" | "last" | "keep" | { readonly id: string };
+/** Where the cursor goes when the page being loaded arrives: a key by its identifier, else a row index (-1 = last). */
+type CursorPlacement = "first" | "last" | { readonly id: string; readonly orIndex: number };
+
+/** What the rows on screen were loaded with: the header, the filter line and the footer describe this. */
+export interface ShownQuery {
+  readonly filters: FilterText;
+  readonly sort: Sort;
+}
 
 /** The list's state. */
 export interface ListState {
@@ -50,7 +58,15 @@ export interface ListState {
   /** Index of the selected row on the page. */
   readonly cursor: number;
   readonly placeCursor: CursorPlacement;
+  /** The key last selected on each page visited, by page index (PgUp comes back to it). */
+  readonly selectedOnPage: readonly (string | undefined)[];
   readonly rows: readonly KeyRow[];
+  /** The filters and sort `rows` reflect; undefined before the first page. */
+  readonly shown?: ShownQuery;
+  /** Why the latest query could not be loaded (its rows are not on screen); cleared when a page arrives. */
+  readonly loadError?: string;
+  /** The Key identifier filter holds the identifier of a full key the operator pasted (the key itself is kept nowhere). */
+  readonly isIdFromPastedKey: boolean;
   /** The page `rows` belong to (pageIndex moves ahead while the next page loads). */
   readonly rowsPageIndex: number;
   readonly nextPageToken: string;
@@ -75,10 +91,11 @@ export type ListAction =
   | { readonly type: "next-page" }
   | { readonly type: "previous-page" }
   | { readonly type: "first-page" }
+  | { readonly type: "last-row" }
   | { readonly type: "reload"; readonly selectId?: string }
   | { readonly type: "loading" }
   | { readonly type: "loaded"; readonly page: KeyPage }
-  | { readonly type: "load-failed" }
+  | { readonly type: "load-failed"; readonly reason: string }
   | { readonly type: "key-changed"; readonly key: KeyRow };
 
 /** No filter at all. */
@@ -108,7 +125,9 @@ export function initialListState(pageSize: number): ListState {
     pageIndex: 0,
     cursor: 0,
     placeCursor: "first",
+    selectedOnPage: [],
     rows: [],
+    isIdFromPastedKey: false,
     rowsPageIndex: 0,
     nextPageToken: "",
     totalSize: 0,
@@ -127,11 +146,30 @@ export function hasFilters(filters: FilterText): boolean {
 
 /** Back to the first page, keeping the cursor where the new query puts it. */
 function restartPaging(state: ListState, placeCursor: CursorPlacement = "first"): ListState {
-  return { ...state, pageTokens: [""], pageIndex: 0, placeCursor, generation: state.generation + 1 };
+  return { ...state, pageTokens: [""], pageIndex: 0, placeCursor, selectedOnPage: [], generation: state.generation + 1 };
 }
 
-function sameFilters(a: FilterText, b: FilterText): boolean {
+/** The selected key, found again by its identifier when the page arrives (else row `orIndex`). */
+function onSelected(state: ListState, orIndex: number): CursorPlacement {
+  const selected = state.rows[state.cursor];
+  return selected ? { id: selected.id, orIndex } : orIndex === -1 ? "last" : "first";
+}
+
+/** Remembers the selected key of the page being left, so coming back selects it again. */
+function rememberSelection(state: ListState): readonly (string | undefined)[] {
+  const remembered = [...state.selectedOnPage];
+  remembered[state.rowsPageIndex] = state.rows[state.cursor]?.id;
+  return remembered;
+}
+
+/** True when two sets of filters are the same. */
+export function sameFilters(a: FilterText, b: FilterText): boolean {
   return (Object.keys(EMPTY_FILTERS) as FilterField[]).every((field) => a[field] === b[field]);
+}
+
+/** True when two sort orders are the same. */
+export function sameSort(a: Sort, b: Sort): boolean {
+  return a.column === b.column && a.descending === b.descending;
 }
 
 function applyFilters(state: ListState, now: Date): ListState {
@@ -152,98 +190,130 @@ function applyFilters(state: ListState, now: Date): ListState {
   return sameFilters(state.draft, state.applied) && JSON.stringify(ranges) === JSON.stringify(state.ranges) ? next : restartPaging(next);
 }
 
-function placeCursor(rows: readonly KeyRow[], placement: CursorPlacement, previous: number): number {
+function placeCursor(rows: readonly KeyRow[], placement: CursorPlacement): number {
   if (rows.length === 0) return 0;
   if (placement === "first") return 0;
   if (placement === "last") return rows.length - 1;
-  if (placement === "keep") return Math.min(previous, rows.length - 1);
   const index = rows.findIndex((row) => row.id === placement.id);
-  return index >= 0 ? index : 0;
+  if (index >= 0) return index;
+  return placement.orIndex === -1 ? rows.length - 1 : Math.min(placement.orIndex, rows.length - 1);
 }
 
-function nextPage(state: ListState, placement: CursorPlacement): ListState {
+/** The key at `cursor`, to be found again on the next load of the page. */
+function selectedAt(rows: readonly KeyRow[], cursor: number): CursorPlacement {
+  const row = rows[cursor];
+  return row ? { id: row.id, orIndex: cursor } : "first";
+}
+
+/** On the page at `pageIndex`: its remembered key, else the first or last row. */
+function arriving(state: ListState, pageIndex: number, edge: "first" | "last", selectedOnPage: readonly (string | undefined)[]): CursorPlacement {
+  const remembered = selectedOnPage[pageIndex];
+  return remembered ? { id: remembered, orIndex: edge === "first" ? 0 : -1 } : edge;
+}
+
+function nextPage(state: ListState, edge: "first" | "last", useRemembered: boolean): ListState {
   if (!state.nextPageToken || state.isLoading) return state;
   const pageTokens = [...state.pageTokens.slice(0, state.pageIndex + 1), state.nextPageToken];
-  return { ...state, pageTokens, pageIndex: state.pageIndex + 1, placeCursor: placement, generation: state.generation + 1 };
+  const selectedOnPage = rememberSelection(state);
+  const placement = useRemembered ? arriving(state, state.pageIndex + 1, edge, selectedOnPage) : edge;
+  return { ...state, pageTokens, pageIndex: state.pageIndex + 1, placeCursor: placement, selectedOnPage, generation: state.generation + 1 };
 }
 
-function previousPage(state: ListState, placement: CursorPlacement): ListState {
+function previousPage(state: ListState, edge: "first" | "last", useRemembered: boolean): ListState {
   if (state.pageIndex === 0 || state.isLoading) return state;
-  return { ...state, pageIndex: state.pageIndex - 1, placeCursor: placement, generation: state.generation + 1 };
+  const selectedOnPage = rememberSelection(state);
+  const placement = useRemembered ? arriving(state, state.pageIndex - 1, edge, selectedOnPage) : edge;
+  return { ...state, pageIndex: state.pageIndex - 1, placeCursor: placement, selectedOnPage, generation: state.generation + 1 };
 }
 
 /** The list reducer. */
 export function listReducer(state: ListState, action: ListAction): ListState {
   switch (action.type) {
-    case "edit-filter":
+    case "edit-filter": {
+      // A full key pasted into Key identifier: search for the identifier it derives from, computed
+      // here; the key itself is never stored, shown again or sent (how a person checks a leaked key).
+      const isPastedKey = action.field === "idContains" && isWellFormedKey(action.value.trim());
+      const value = isPastedKey ? keyIdOf(action.value.trim()) : action.value;
+      const isIdFromPastedKey = action.field === "idContains" ? isPastedKey || (state.isIdFromPastedKey && value === state.draft.idContains) : state.isIdFromPastedKey;
       // Inputs report their value again on re-render: an unchanged value must keep the state identical.
-      if (state.draft[action.field] === action.value) return state;
-      return { ...state, draft: { ...state.draft, [action.field]: action.value } };
+      if (state.draft[action.field] === value && isIdFromPastedKey === state.isIdFromPastedKey) return state;
+      return { ...state, draft: { ...state.draft, [action.field]: value }, isIdFromPastedKey };
+    }
     case "apply-filters":
       return applyFilters(state, action.now);
     case "clear-filters":
       if (!hasFilters(state.draft) && !hasFilters(state.applied)) return state;
-      return restartPaging({ ...state, draft: EMPTY_FILTERS, applied: EMPTY_FILTERS, ranges: {}, dateErrors: {}, dateMeanings: {} });
+      return restartPaging({ ...state, draft: EMPTY_FILTERS, applied: EMPTY_FILTERS, ranges: {}, dateErrors: {}, dateMeanings: {}, isIdFromPastedKey: false });
     case "sort-by": {
       // Choosing the sorted column again reverses it; a new column starts ascending (A–Z, earliest, Active first).
       const sort = state.sort.column === action.column ? { column: action.column, descending: !state.sort.descending } : { column: action.column, descending: false };
-      return restartPaging({ ...state, sort });
+      // The selected key stays selected when the new order still shows it on the first page.
+      return restartPaging({ ...state, sort }, onSelected(state, 0));
     }
     case "reset-sort":
-      return state.sort.column === DEFAULT_SORT.column && state.sort.descending === DEFAULT_SORT.descending ? state : restartPaging({ ...state, sort: DEFAULT_SORT });
+      return state.sort.column === DEFAULT_SORT.column && state.sort.descending === DEFAULT_SORT.descending
+        ? state
+        : restartPaging({ ...state, sort: DEFAULT_SORT }, onSelected(state, 0));
     case "set-page-size":
       if (action.pageSize === state.pageSize || action.pageSize < 1) return state;
       return restartPaging({ ...state, pageSize: action.pageSize });
     case "move-cursor": {
       const target = state.cursor + action.delta;
+      // Running off the page continues on the next (previous) one, at its edge.
       if (target >= state.rows.length) {
-        if (state.nextPageToken) return nextPage(state, "first");
+        if (state.nextPageToken) return nextPage(state, "first", false);
         return { ...state, cursor: Math.max(0, state.rows.length - 1) };
       }
       if (target < 0) {
-        if (state.pageIndex > 0) return previousPage(state, "last");
+        if (state.pageIndex > 0) return previousPage(state, "last", false);
         return { ...state, cursor: 0 };
       }
       return { ...state, cursor: target };
     }
     case "next-page":
-      return state.nextPageToken ? nextPage(state, "first") : { ...state, cursor: Math.max(0, state.rows.length - 1) };
+      return state.nextPageToken ? nextPage(state, "first", true) : { ...state, cursor: Math.max(0, state.rows.length - 1) };
     case "previous-page":
-      return state.pageIndex > 0 ? previousPage(state, "first") : { ...state, cursor: 0 };
+      return state.pageIndex > 0 ? previousPage(state, "first", true) : { ...state, cursor: 0 };
     case "first-page":
       return state.pageIndex === 0 ? { ...state, cursor: 0 } : restartPaging(state);
+    case "last-row":
+      return { ...state, cursor: Math.max(0, state.rows.length - 1) };
     case "reload":
+      // A refresh follows the selected key, wherever newer keys pushed it on the page.
       return action.selectId
-        ? restartPaging(state, { id: action.selectId })
-        : { ...state, placeCursor: "keep", generation: state.generation + 1 };
+        ? restartPaging(state, { id: action.selectId, orIndex: 0 })
+        : { ...state, placeCursor: onSelected(state, state.cursor), generation: state.generation + 1 };
     case "loading":
       return { ...state, isLoading: true };
     case "loaded": {
       const rows = action.page.keys;
       if (rows.length === 0 && state.pageIndex > 0) {
         // The page emptied (keys purged while we looked): step back rather than show nothing.
-        return previousPage({ ...state, isLoading: false }, "last");
+        return previousPage({ ...state, isLoading: false }, "last", false);
       }
+      const cursor = placeCursor(rows, state.placeCursor);
       return {
         ...state,
         rows,
         rowsPageIndex: state.pageIndex,
         nextPageToken: action.page.nextPageToken,
         totalSize: action.page.totalSize,
-        cursor: placeCursor(rows, state.placeCursor, state.cursor),
-        placeCursor: "keep",
+        cursor,
+        placeCursor: selectedAt(rows, cursor),
+        shown: { filters: state.applied, sort: state.sort },
+        loadError: undefined,
         isFirstLoad: false,
         isLoading: false,
       };
     }
     case "load-failed":
-      return { ...state, isLoading: false };
+      return { ...state, isLoading: false, loadError: action.reason };
     case "key-changed":
       // Shown at once; the refetch this triggers confirms it (and aborts an older answer in flight).
       return {
         ...state,
         rows: state.rows.map((row) => (row.id === action.key.id ? action.key : row)),
-        placeCursor: "keep",
+        placeCursor: onSelected(state, state.cursor),
         generation: state.generation + 1,
       };
   }
@@ -269,9 +339,32 @@ export function selectedRow(state: ListState): KeyRow | undefined {
   return state.rows[state.cursor];
 }
 
-/** "1–22 of 2,345" for the current page. */
-export function pagePosition(state: ListState): { readonly first: number; readonly last: number; readonly total: number; readonly page: number } {
+/** Where the rows on screen sit in the whole list, for "1–16 of 2,345 · page 1 of 147". */
+export interface PagePosition {
+  /** The first and last rows on screen (a window of the page when fewer rows fit), counted from 1; 0 when none. */
+  readonly first: number;
+  readonly last: number;
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+}
+
+/** The position of `visible` rows of the loaded page starting at row `start` of it (the table's window). */
+export function pagePosition(state: ListState, window: { readonly start: number; readonly count: number }): PagePosition {
   // Keyset pages all have pageSize rows except the last, so the offset is exact while the size stays the same.
-  const first = state.rows.length === 0 ? 0 : state.rowsPageIndex * state.pageSize + 1;
-  return { first, last: first === 0 ? 0 : first + state.rows.length - 1, total: state.totalSize, page: state.rowsPageIndex + 1 };
+  const offset = state.rowsPageIndex * state.pageSize;
+  const count = Math.min(window.count, Math.max(0, state.rows.length - window.start));
+  const first = count === 0 ? 0 : offset + window.start + 1;
+  return {
+    first,
+    last: count === 0 ? 0 : first + count - 1,
+    total: state.totalSize,
+    page: state.rowsPageIndex + 1,
+    pages: Math.max(1, Math.ceil(state.totalSize / state.pageSize)),
+  };
+}
+
+/** True when the rows on screen were loaded with `filters` and `sort` as they are applied now. */
+export function isShownApplied(state: ListState): boolean {
+  return state.shown !== undefined && sameFilters(state.shown.filters, state.applied) && sameSort(state.shown.sort, state.sort);
 }

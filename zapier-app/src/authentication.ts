@@ -1,10 +1,17 @@
 /**
- * Custom authentication with an API key generated in the API Access section. The connection test is
- * Verify of the key itself, which needs no scope: a key that may only revoke can still connect, and
- * the answer says exactly why a key is refused. The label shows Name / Purpose and Key Identifier only.
+ * Custom authentication with an API key generated in the API Access section. The connection test lists
+ * the key itself (List filtered by its own Key Identifier, one row), which needs `keys:read`, the access
+ * every trigger, the search and the Key Identifier dropdown use: a key without it is refused at connect
+ * time instead of at the first trigger. A refused key is explained with Verify (which records no use for
+ * a key it refuses). The label shows Name / Purpose and Key Identifier only.
+ *
+ * Like every authenticated call of the service, the test counts as a use of the key (Last used at): the
+ * contract has no call that checks a key's access without recording a use.
  */
 import type { Authentication, Bundle, ZObject } from "zapier-platform-core";
 import { toApiKeyItem, type ApiKeyItem, type ApiKeyJson } from "./api-key-item.js";
+import { keyIdOf } from "./key-identifier.js";
+import { listKeys } from "./list-keys.js";
 import { apiKeyOf, baseUrlOf, callService, PRODUCTION_BASE_URL } from "./service-client.js";
 
 /** A VerifyResponse in proto3 JSON (`valid: false` and an unspecified code are absent). */
@@ -38,13 +45,26 @@ function refusalMessage(answer: VerifyResponseJson, baseUrl: string): string {
   }
 }
 
-/** The connection test: Verify the key; returns the key's public description for the label. */
+/** Why the service refused the key, from Verify (which records no use of a refused key), as a Zapier error. */
+async function explainRefusal(z: ZObject, bundle: Bundle, key: string, refused: unknown): Promise<never> {
+  const answer = await callService<VerifyResponseJson>(z, bundle, "Verify", { key });
+  if (answer.valid === true) throw refused; // accepted a moment later: report what List said
+  throw new z.errors.Error(refusalMessage(answer, baseUrlOf(bundle)), (answer.code ?? "unverified").toLowerCase());
+}
+
+/** The connection test: the key's own row from List (needs keys:read); returns its public description for the label. */
 async function test(z: ZObject, bundle: Bundle): Promise<ApiKeyItem> {
   const key = apiKeyOf(bundle);
   if (key === "") throw new z.errors.Error("Paste the API key generated in Tokenizer.Estate's API Access section.", "missing_key");
-  const answer = await callService<VerifyResponseJson>(z, bundle, "Verify", { key });
-  if (answer.valid === true && answer.code === "VERIFY_CODE_VALID" && answer.apiKey) return toApiKeyItem(answer.apiKey);
-  throw new z.errors.Error(refusalMessage(answer, baseUrlOf(bundle)), (answer.code ?? "unverified").toLowerCase());
+  let own: ApiKeyJson | undefined;
+  try {
+    [own] = await listKeys(z, bundle, { idContains: keyIdOf(key) }, 1);
+  } catch (error) {
+    if ((error as Error).name === "ExpiredAuthError") return explainRefusal(z, bundle, key, error);
+    throw error;
+  }
+  if (!own) throw new z.errors.Error(`Tokenizer.Estate at ${baseUrlOf(bundle)} accepted the key but did not list it. Try again.`, "not_listed");
+  return toApiKeyItem(own);
 }
 
 /** "Zapier_Main (key_3f9a1c0b7d2e)", plus the host for self-hosted installs; never the secret. */
@@ -66,7 +86,9 @@ export default {
       type: "password",
       helpText:
         "In Tokenizer.Estate open **API Access**, click **Generate Key**, name it e.g. `Zapier_Main`, and paste the key " +
-        "here (it is shown only once). The triggers and Find API Key need the `keys:read` scope; Revoke API Key needs `keys:write`.",
+        "here (it is shown only once). The key needs the `keys:read` scope to connect (every trigger, Find API Key and the " +
+        "Key Identifier dropdown read the key list); Revoke API Key also needs `keys:write`. Checking the connection, " +
+        "like every call Zapier makes, counts as a use of the key (its Last used at).",
     },
     {
       key: "base_url",

@@ -7,6 +7,7 @@ import authentication from "./authentication.js";
 import revokeApiKey from "./creates/revoke-api-key.js";
 import { afters, befores } from "./middleware.js";
 import findApiKey from "./searches/find-api-key.js";
+import apiKeyChoices from "./triggers/api-key-choices.js";
 import apiKeyExpiringSoon from "./triggers/api-key-expiring-soon.js";
 import newApiKey from "./triggers/new-api-key.js";
 
@@ -22,6 +23,7 @@ const app = defineApp({
   triggers: {
     [newApiKey.key]: newApiKey,
     [apiKeyExpiringSoon.key]: apiKeyExpiringSoon,
+    [apiKeyChoices.key]: apiKeyChoices,
   },
   searches: {
     [findApiKey.key]: findApiKey,

@@ -37,3 +37,17 @@ export async function listKeys(z: ZObject, bundle: Bundle, request: ListRequestJ
   } while (pageToken !== "" && keys.length < maxKeys);
   return keys.slice(0, maxKeys);
 }
+
+/**
+ * Page number `page` (from 0) of `pageSize` keys. Page tokens are opaque cursors, so the pages before it
+ * are walked; dropdowns load a few pages at most.
+ */
+export async function listPage(z: ZObject, bundle: Bundle, request: ListRequestJson, pageSize: number, page: number): Promise<ApiKeyJson[]> {
+  let pageToken = "";
+  for (let index = 0; ; index++) {
+    const answer = await callService<ListResponseJson>(z, bundle, "List", { ...request, pageSize, ...(pageToken ? { pageToken } : {}) });
+    if (index === page) return [...(answer.apiKeys ?? [])];
+    pageToken = answer.nextPageToken ?? "";
+    if (pageToken === "") return [];
+  }
+}

@@ -5,12 +5,32 @@
 
 /** What a scope lets a Zapier user do, in the words of this app's triggers, search and action. */
 const SCOPE_USES: Readonly<Record<string, string>> = {
-  "keys:read": "read the list of API keys (New API Key, API Key Expiring Soon, Find API Key)",
+  "keys:read": "read the list of API keys (New API Key, API Key Expiring Soon, Find API Key, the Key Identifier dropdown)",
   "keys:write": "revoke API keys (Revoke API Key)",
 };
 
 /** The scope each RPC needs, for when the service's message does not name it. */
 const SCOPE_OF_METHOD: Readonly<Record<string, string>> = { List: "keys:read", Revoke: "keys:write", Generate: "keys:write" };
+
+/**
+ * How Zapier should treat a failure:
+ * - `reconnect`: the key itself is no longer accepted (ExpiredAuthError: the connection is marked stale);
+ * - `halt`: an expected outcome of this run's input (HaltedError: the run stops, the Zap is never paused for it);
+ * - `retry-later`: the service cannot serve right now (ThrottledError);
+ * - `error`: something the user must fix in the Zap or its key, or a fault (a plain error, counted toward auto-pause).
+ */
+export type FailureKind = "reconnect" | "halt" | "retry-later" | "error";
+
+/** Connect codes that describe this run's input rather than the connection or the service. */
+const HALTING_CODES: ReadonlySet<string> = new Set(["not_found", "invalid_argument"]);
+
+/** The kind of failure a Connect error code (with its HTTP status) is. */
+export function failureKindOf(status: number, code: string | undefined): FailureKind {
+  if (status === 401) return "reconnect";
+  if (code === "unavailable") return "retry-later";
+  if (code !== undefined && HALTING_CODES.has(code)) return "halt";
+  return "error";
+}
 
 /** A Connect error as sent by the service. */
 export interface ConnectErrorBody {
@@ -43,12 +63,13 @@ export function missingScopeOf(message: string, url: string): string | undefined
 /** The message for a key that lacks a scope, in user terms: what it cannot do and how to fix it. */
 export function missingScopeMessage(scope: string | undefined, serviceMessage: string): string {
   if (!scope) {
-    return `Your Tokenizer.Estate API key is not allowed to do this (${serviceMessage}). Reconnect Zapier with a key that has the needed scope.`;
+    return `Your Tokenizer.Estate API key is not allowed to do this (${serviceMessage}). Connect Zapier with a key that has the needed scope.`;
   }
   const use = SCOPE_USES[scope] ?? `use "${scope}"`;
   return (
     `Your Tokenizer.Estate API key lacks the "${scope}" scope, so Zapier cannot ${use} with it. ` +
-    `Generate a key with the "${scope}" scope in API Access and reconnect Zapier with it. (Tokenizer.Estate said: ${serviceMessage})`
+    `The connection itself still works for what the key may do. Generate a key with the "${scope}" scope in API Access ` +
+    `and connect Zapier with it (a key's scopes cannot be changed). (Tokenizer.Estate said: ${serviceMessage})`
   );
 }
 

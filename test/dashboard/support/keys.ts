@@ -13,6 +13,8 @@ export const KEYS = {
   escape: "\u001B",
   ctrlR: "\u0012",
   backspace: "\u007F",
+  end: "\u001B[F",
+  ctrlU: "\u0015",
 } as const;
 
 const SECRET = /tek_[0-9A-Za-z]{36}/g;

@@ -9,6 +9,7 @@ import { App } from "../../../tui/app.js";
 import type { Clipboard } from "../../../tui/clipboard.js";
 import { createDashboardTransport } from "../../../tui/client/transport.js";
 import type { DiscoveredKey } from "../../../tui/config.js";
+import type { Clock } from "../../../tui/dates.js";
 import type { ListTiming } from "../../../tui/hooks/use-key-list.js";
 import { KEYS, redactSecrets } from "./keys.js";
 import { readTable, type ScreenRow } from "./screen-table.js";
@@ -65,6 +66,8 @@ export function renderDashboard(options: {
   readonly source?: DiscoveredKey["source"];
   readonly timing?: ListTiming;
   readonly callTimeoutMs?: number;
+  /** The dashboard's clock (the real time when omitted). */
+  readonly clock?: Clock;
 }): DashboardUnderTest {
   const copied: string[] = [];
   const clipboard: Clipboard = {
@@ -81,6 +84,7 @@ export function renderDashboard(options: {
       adminKeyPath="/srv/tokenizer/data/admin.key"
       clipboard={clipboard}
       timing={options.timing ?? TEST_TIMING}
+      clock={options.clock}
     />,
   );
   const screen = () => stripVTControlCharacters(instance.lastFrame() ?? "");

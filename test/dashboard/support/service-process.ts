@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findListeningLine } from "../../support/listening-line.js";
 import { REPO_ROOT, serviceCommand } from "../../support/service-command.js";
 
 export { REPO_ROOT };
@@ -22,10 +23,11 @@ export interface EmbeddedService {
   stop(): Promise<void>;
 }
 
-/** Starts the service (service/main.ts) on a free port with a fresh DATA_DIR and no MONGODB_URI. */
+/** Starts the service's source on a free port with a fresh DATA_DIR and no MONGODB_URI. */
 export async function startEmbeddedService(extraEnv: Record<string, string> = {}, timeoutMs = 90_000): Promise<EmbeddedService> {
   const dataDir = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...extraEnv };
+  // LOG_LEVEL info: the `listening` log line says where it listens.
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...extraEnv };
   delete env.MONGODB_URI; // embedded mode, as on a fresh machine
   delete env.API_KEY_PEPPER;
   const child: ChildProcess = spawn(...serviceCommand("main"), {
@@ -48,11 +50,12 @@ export async function startEmbeddedService(extraEnv: Record<string, string> = {}
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
       const timer = setTimeout(() => reject(new Error(`the service did not start in ${timeoutMs} ms: ${err.slice(-500)}`)), timeoutMs);
+      // admin.key is written before the service listens, so it is there once the line is.
       const check = () => {
-        const match = /listening on (\S+)/.exec(out);
-        if (match && out.includes("admin.key")) {
+        const listening = findListeningLine(out);
+        if (listening) {
           clearTimeout(timer);
-          resolveUrl(match[1]!);
+          resolveUrl(listening.url);
         }
       };
       child.stdout!.on("data", check);

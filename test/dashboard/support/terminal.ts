@@ -14,6 +14,8 @@ export interface Terminal {
   keys(...names: string[]): Promise<void>;
   /** Types text literally. */
   type(text: string): Promise<void>;
+  /** Presses Tab until the focused field (marked `› label`) is `label`, waiting for each frame between presses. */
+  tabTo(label: string): Promise<void>;
   /** The visible screen as plain text, one line per row, trailing spaces removed. */
   capture(): string;
   /** Waits until the screen satisfies `check`; failure messages quote the screen with keys redacted. */
@@ -37,13 +39,14 @@ export function hasTmux(): boolean {
 }
 
 /**
- * The shell line that runs `npm run dashboard` for `url`: Node 24 first on PATH, DATA_DIR for
+ * The shell line that runs the dashboard from source (`npm run dashboard:dev`, what `npm run dashboard`
+ * runs compiled) for `url`: Node 24 first on PATH, DATA_DIR for
  * admin.key, UTC dates. The exit status is written to `exitFile` (tmux's pane status proved unreliable
  * here: it sometimes never reaps the exited npm).
  */
 export function dashboardCommand(url: string, dataDir: string, repoRoot: string, exitFile = "/dev/null"): string {
   const path = `${repoRoot}/node_modules/node/bin:${repoRoot}/node_modules/.bin:${process.env.PATH ?? "/usr/bin:/bin"}`;
-  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard; echo $? > '${exitFile}'`;
+  return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard:dev; echo $? > '${exitFile}'`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,15 +65,20 @@ export function openTerminal(command: string, options: { width: number; height: 
 
   const terminal: Terminal = {
     async keys(...names) {
-      for (const name of names) {
-        tmux("send-keys", "-t", "e2e", name);
-        // Separate reads for separate keys; Escape needs Ink's 20 ms to stand alone.
-        await sleep(name === "Escape" ? 80 : 40);
+      // Callers wait for the frame a key produces before sending the next (keys sent together may reach
+      // the dashboard in one read, which Ink takes as pasted text).
+      for (const name of names) tmux("send-keys", "-t", "e2e", name);
+    },
+    async tabTo(label) {
+      for (let presses = 0; !this.capture().includes(`› ${label}`); presses++) {
+        if (presses === 8) throw new Error(`Tab never reached ${label}:\n${this.capture()}`);
+        const before = this.capture();
+        await this.keys("Tab");
+        await this.waitFor((screen) => screen !== before, `the focus moving on from ${/› \S+/.exec(before)?.[0] ?? "?"}`);
       }
     },
     async type(text) {
       tmux("send-keys", "-t", "e2e", "-l", text);
-      await sleep(40);
     },
     capture() {
       return tmux("capture-pane", "-p", "-t", "e2e")

@@ -1,7 +1,18 @@
 // Dates as the operator types and reads them: ranges and expiries parsed in the local time zone
 // (chrono-node), formatting through Intl in that zone.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { formatDate, formatDateTime, formatRelative, isNearExpiry, parseDateRange, parseExpiry, timeZoneAbbreviation } from "../../../tui/dates.js";
+import {
+  addToCalendar,
+  expiryExamples,
+  formatDate,
+  formatDateTime,
+  formatRelative,
+  isNearExpiry,
+  parseDateRange,
+  parseExpiry,
+  rangeExamples,
+  timeZoneAbbreviation,
+} from "../../../tui/dates.js";
 
 const NOW = new Date("2025-11-27T10:00:00Z");
 let savedTz: string | undefined;
@@ -81,7 +92,7 @@ describe("date-range filters", () => {
     for (const text of ["yesterdy", "2025-13-45", "soon-ish", "2025-11-01 and then some"]) {
       const parsed = parseDateRange(text, NOW);
       expect(parsed.ok, text).toBe(false);
-      if (!parsed.ok) expect(parsed.error).toMatch(/^not a date or range I can read; try 2025-11-01/);
+      if (!parsed.ok) expect(parsed.error).toMatch(/^not a date or range I can read; try 2025-11-01, 2025-11-01 to 2025-11-27,/);
     }
     expect(parseDateRange("before 2025-11-01 to 2025-11-03", NOW)).toMatchObject({ ok: false, error: expect.stringContaining("not both") });
   });
@@ -93,15 +104,65 @@ describe("Expired At", () => {
     expect(parseExpiry("never", NOW)).toMatchObject({ ok: true, value: undefined });
     const day = parseExpiry("2026-01-31", NOW);
     expect(day.ok && day.value?.toISOString()).toBe("2026-01-31T22:59:59.000Z");
-    expect(day.ok && day.meaning).toBe("2026-01-31 23:59 GMT+1 (in 2 months)");
+    expect(day.ok && day.meaning).toBe("Sat 2026-01-31 23:59 GMT+1 (in 2 months)");
     const time = parseExpiry("2026-01-31 18:00", NOW);
     expect(time.ok && time.value?.toISOString()).toBe("2026-01-31T17:00:00.000Z");
     const relative = parseExpiry("in 90 days", NOW);
-    expect(relative.ok && relative.value?.toISOString()).toBe("2026-02-25T22:59:59.000Z");
+    expect(relative.ok && relative.value?.toISOString()).toBe("2026-02-25T10:00:00.000Z"); // exactly 90 days later
+  });
+});
+
+// The issue's day: Monday 2026-11-30. Every expectation below is derived from this clock, never from the real one.
+describe("Expired At on Monday 2026-11-30, 10:00 UTC", () => {
+  const MONDAY = new Date("2026-11-30T10:00:00Z");
+  const expiry = (text: string, now = MONDAY) => {
+    const parsed = parseExpiry(text, now);
+    if (!parsed.ok) throw new Error(`${text}: ${parsed.error}`);
+    return { at: parsed.value!.toISOString(), meaning: parsed.meaning };
+  };
+  beforeEach(() => {
+    process.env.TZ = "UTC";
   });
 
-  it("refuses the past and unreadable text", () => {
-    expect(parseExpiry("yesterday", NOW)).toEqual({ ok: false, error: "2025-11-26 23:59 is not in the future; leave it empty for a key that never expires" });
-    expect(parseExpiry("whenever", NOW)).toMatchObject({ ok: false, error: expect.stringMatching(/^not a date I can read/) });
+  it("a duration adds exactly that duration: 1 year is 2027-11-30, not the end of 2027", () => {
+    for (const text of ["1 year", "1y", "in 1 year", "a year", "1 yr", "in a year from now"]) expect(expiry(text).at, text).toBe("2027-11-30T10:00:00.000Z");
+    expect(expiry("1 year").meaning).toBe("Tue 2027-11-30 10:00 UTC (next year)");
+    expect(expiry("6 months").at).toBe("2027-05-30T10:00:00.000Z");
+    expect(expiry("1 month").at).toBe("2026-12-30T10:00:00.000Z");
+    expect(expiry("next month").at).toBe("2026-12-30T10:00:00.000Z");
+    expect(expiry("2 weeks").at).toBe("2026-12-14T10:00:00.000Z");
+    expect(expiry("90d").at).toBe("2027-02-28T10:00:00.000Z");
+    expect(expiry("1y 6mo").at).toBe("2028-05-30T10:00:00.000Z");
+    expect(expiry("36 hours").at).toBe("2026-12-01T22:00:00.000Z");
+  });
+
+  it("months and years are calendar-aware: the 31st plus a month is the month's last day", () => {
+    expect(expiry("1 month", new Date("2027-01-31T10:00:00Z")).at).toBe("2027-02-28T10:00:00.000Z");
+    expect(expiry("1 year", new Date("2028-02-29T10:00:00Z")).at).toBe("2029-02-28T10:00:00.000Z");
+    expect(addToCalendar(new Date("2026-03-31T10:00:00Z"), { months: -1 }).toISOString()).toBe("2026-02-28T10:00:00.000Z");
+  });
+
+  it("a weekday means that day (through its end), and the preview names the weekday", () => {
+    expect(expiry("friday")).toEqual({ at: "2026-12-04T23:59:59.000Z", meaning: "Fri 2026-12-04 23:59 UTC (in 5 days)" });
+    expect(expiry("on friday").at).toBe("2026-12-04T23:59:59.000Z");
+    expect(expiry("next friday").meaning).toMatch(/^Fri 2026-12-11 23:59 UTC/);
+    expect(expiry("friday 18:00").at).toBe("2026-12-04T18:00:00.000Z");
+    expect(expiry("tomorrow").meaning).toMatch(/^Tue 2026-12-01 23:59 UTC/);
+  });
+
+  it("says “in the past” for past times, now and yesterday; a bare m is refused as ambiguous", () => {
+    for (const text of ["yesterday", "now", "2026-11-29", "3 days ago"]) {
+      const parsed = parseExpiry(text, MONDAY);
+      expect(parsed, text).toMatchObject({ ok: false, isPast: true, error: expect.stringContaining("is in the past") });
+    }
+    expect(parseExpiry("6m", MONDAY)).toMatchObject({ ok: false, error: expect.stringContaining("write mo for months or min for minutes") });
+  });
+
+  it("examples in hints and errors are derived from today, never already past", () => {
+    expect(expiryExamples(MONDAY)).toBe("in 90 days, 1 year, friday, 2027-02-28 18:00");
+    expect(rangeExamples(MONDAY)).toBe("2026-11-01, 2026-11-01 to 2026-11-30, last 7 days, yesterday, since 2026-11-01");
+    const refused = parseExpiry("whenever", MONDAY);
+    expect(refused).toMatchObject({ ok: false, error: "not a date I can read; try in 90 days, 1 year, friday, 2027-02-28 18:00, or leave it empty" });
+    expect(parseExpiry(expiryExamples(MONDAY).split(", ").at(-1)!, MONDAY).ok).toBe(true);
   });
 });

@@ -2,11 +2,12 @@
 // and the secret reachable only in the "shown" step.
 import { describe, expect, it } from "vitest";
 import type { KeyRow } from "../../../tui/client/types.js";
-import { generateReducer, INITIAL_GENERATE_STATE, type GenerateAction, type GenerateState } from "../../../tui/state/generate-flow.js";
+import { generateReducer, initialGenerateState, type GenerateAction, type GenerateState } from "../../../tui/state/generate-flow.js";
 import { revokeReducer, startRevoke } from "../../../tui/state/revoke-flow.js";
 
 const NOW = new Date("2025-11-27T10:00:00Z");
 const KEY: KeyRow = { id: "key_0123456789ab", name: "Zapier_Main", createTime: NOW, status: "active", scopes: [], companyId: "default" };
+const INITIAL_GENERATE_STATE = initialGenerateState(["keys:read"]);
 const run = (...actions: GenerateAction[]) => actions.reduce<GenerateState>(generateReducer, INITIAL_GENERATE_STATE);
 
 describe("Generate", () => {
@@ -14,17 +15,27 @@ describe("Generate", () => {
     const empty = run({ type: "submit", now: NOW });
     expect(empty).toMatchObject({ step: "editing", focus: "name", errors: { name: expect.stringContaining("is required") } });
     const past = run({ type: "edit", field: "name", value: "Zapier_Main" }, { type: "edit", field: "expire", value: "yesterday" }, { type: "submit", now: NOW });
-    expect(past).toMatchObject({ step: "editing", focus: "expire", errors: { expire: expect.stringContaining("not in the future") } });
+    expect(past).toMatchObject({ step: "editing", focus: "expire", errors: { expire: expect.stringContaining("is in the past") } });
   });
 
-  it("submits the trimmed name and the parsed expiry", () => {
-    const state = run({ type: "edit", field: "name", value: "  CRM_Integration " }, { type: "edit", field: "expire", value: "2026-01-31 18:00" }, { type: "submit", now: NOW });
-    expect(state).toMatchObject({ step: "submitting", request: { name: "CRM_Integration" } });
-    expect(state.step === "submitting" && state.request?.expireTime).toBeInstanceOf(Date);
+  it("checks the trimmed name first, then submits it with the parsed expiry and the chosen scopes, always explicit", () => {
+    const checking = run({ type: "edit", field: "name", value: "  CRM_Integration " }, { type: "edit", field: "expire", value: "2026-01-31 18:00" }, { type: "submit", now: NOW });
+    expect(checking).toMatchObject({ step: "checking", request: { name: "CRM_Integration", scopes: ["keys:read"] } });
+    expect(checking.step === "checking" && checking.request.expireTime).toBeInstanceOf(Date);
+    expect(generateReducer(checking, { type: "checked", sameName: [] })).toMatchObject({ step: "submitting", request: { name: "CRM_Integration" } });
+    const none = run({ type: "edit", field: "name", value: "x" }, { type: "set-scopes", scopes: [] }, { type: "submit", now: NOW });
+    expect(none).toMatchObject({ step: "editing", focus: "scopes", errors: { scopes: expect.stringContaining("choose at least one") } });
+  });
+
+  it("warns once about a name other keys have; submitting again generates it", () => {
+    const checking = run({ type: "edit", field: "name", value: "Zapier_Main" }, { type: "submit", now: NOW });
+    const warned = generateReducer(checking, { type: "checked", sameName: [KEY] });
+    expect(warned).toMatchObject({ step: "editing", errors: { nameWarning: expect.stringContaining("A key is already named “Zapier_Main”: key_0123456789ab (Active)") } });
+    expect(generateReducer(warned, { type: "submit", now: NOW })).toMatchObject({ step: "submitting", request: { name: "Zapier_Main" } });
   });
 
   it("puts the service's INVALID_ARGUMENT on the field it names, anything else on the form", () => {
-    const submitting = run({ type: "edit", field: "name", value: "x" }, { type: "submit", now: NOW });
+    const submitting = run({ type: "edit", field: "name", value: "x" }, { type: "submit", now: NOW }, { type: "checked", sameName: [] });
     const onName = generateReducer(submitting, { type: "failed", problem: { kind: "invalid", field: "name", message: "Name / Purpose is bad.", retryable: false } });
     expect(onName).toMatchObject({ step: "editing", focus: "name", errors: { name: "Name / Purpose is bad." } });
     const onExpiry = generateReducer(submitting, { type: "failed", problem: { kind: "invalid", field: "expire_time", message: "Expired At is bad.", retryable: false } });
@@ -33,19 +44,20 @@ describe("Generate", () => {
     expect(down).toMatchObject({ step: "editing", errors: { form: "Cannot reach." } });
   });
 
-  it("shows the result once; copying is remembered; nothing else changes it", () => {
-    const submitting = run({ type: "edit", field: "name", value: "x" }, { type: "submit", now: NOW });
+  it("shows the result once; copying is remembered; Enter or Esc only ask; nothing else changes it", () => {
+    const submitting = run({ type: "edit", field: "name", value: "x" }, { type: "submit", now: NOW }, { type: "checked", sameName: [] });
     const shown = generateReducer(submitting, { type: "succeeded", generated: { key: KEY, secret: "tek_example" } });
-    expect(shown).toMatchObject({ step: "shown", copied: false });
+    expect(shown).toMatchObject({ step: "shown", copied: false, isCloseAsked: false });
     expect(generateReducer(shown, { type: "copied" })).toMatchObject({ copied: true });
+    expect(generateReducer(shown, { type: "ask-close" })).toMatchObject({ step: "shown", isCloseAsked: true });
     expect(generateReducer(shown, { type: "submit", now: NOW })).toBe(shown);
   });
 
-  it("Tab order cycles name → expire → submit → name", () => {
+  it("Tab order cycles name → scopes → expire → submit → name", () => {
     const next = (state: GenerateState) => generateReducer(state, { type: "focus", to: "next" });
-    const s1 = next(INITIAL_GENERATE_STATE);
-    const s2 = next(s1);
-    expect([s1, s2, next(s2)].map((s) => (s.step === "editing" ? s.focus : ""))).toEqual(["expire", "submit", "name"]);
+    const order = [next(INITIAL_GENERATE_STATE)];
+    for (let i = 0; i < 3; i++) order.push(next(order.at(-1)!));
+    expect(order.map((s) => (s.step === "editing" ? s.focus : ""))).toEqual(["scopes", "expire", "submit", "name"]);
   });
 });
 

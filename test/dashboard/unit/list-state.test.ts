@@ -2,7 +2,8 @@
 // stack, the cursor crossing page boundaries, and a revoked row patched in place.
 import { describe, expect, it } from "vitest";
 import type { KeyRow } from "../../../tui/client/types.js";
-import { hasFilters, initialListState, listQueryOf, listReducer, pagePosition, type ListAction, type ListState } from "../../../tui/state/list-state.js";
+import { generateKey, keyIdOf } from "../../../proto/keys/key-format.js";
+import { hasFilters, initialListState, isShownApplied, listQueryOf, listReducer, pagePosition, selectedRow, type ListAction, type ListState } from "../../../tui/state/list-state.js";
 
 const NOW = new Date("2025-11-27T10:00:00Z");
 const row = (n: number, extra: Partial<KeyRow> = {}): KeyRow => ({
@@ -79,7 +80,7 @@ describe("paging", () => {
     state = run(state, page(11, 10, "t2"), { type: "next-page" });
     expect(listQueryOf(state).pageToken).toBe("t2");
     state = run(state, page(21, 5, ""));
-    expect(pagePosition(state)).toEqual({ first: 21, last: 25, total: 100, page: 3 });
+    expect(pagePosition(state, { start: 0, count: 10 })).toEqual({ first: 21, last: 25, total: 100, page: 3, pages: 10 });
     state = run(state, { type: "next-page" }); // the last page: stays, cursor to its end
     expect(state.pageIndex).toBe(2);
     state = run(state, { type: "previous-page" });
@@ -125,5 +126,62 @@ describe("rows", () => {
   it("reloading with a key to select puts the cursor on it when it arrives", () => {
     const state = run(initialListState(10), page(1, 5, ""), { type: "reload", selectId: row(4).id }, page(1, 5, ""));
     expect(state.cursor).toBe(3);
+  });
+});
+
+describe("the selected key", () => {
+  const loaded = (ids: number[], next = "") => ({
+    type: "loaded" as const,
+    page: { keys: ids.map((n) => row(n)), nextPageToken: next, totalSize: 100 },
+  });
+
+  it("stays selected when a refresh finds newer keys above it (the cursor follows the key, not the row)", () => {
+    let state = run(initialListState(10), loaded([5, 4, 3, 2, 1]), { type: "move-cursor", delta: 2 });
+    expect(selectedRow(state)?.id).toBe(row(3).id);
+    state = run(state, { type: "reload" }, loaded([7, 6, 5, 4, 3, 2, 1]));
+    expect(selectedRow(state)?.id).toBe(row(3).id);
+    // Gone (purged): the same position, within the page.
+    state = run(state, { type: "reload" }, loaded([7, 6]));
+    expect(state.cursor).toBe(1);
+  });
+
+  it("stays selected across a sort that keeps it on the first page, and across PgDn / PgUp", () => {
+    let state = run(initialListState(5), loaded([1, 2, 3, 4, 5], "t1"), { type: "move-cursor", delta: 3 });
+    state = run(state, { type: "sort-by", column: "name" }, loaded([5, 4, 3, 2, 1], "t1"));
+    expect(selectedRow(state)?.id).toBe(row(4).id);
+    state = run(state, { type: "next-page" }, loaded([10, 9, 8], ""), { type: "previous-page" }, loaded([5, 4, 3, 2, 1], "t1"));
+    expect(selectedRow(state)?.id).toBe(row(4).id);
+  });
+});
+
+describe("what is shown is what was applied", () => {
+  it("the rows remember the filters and sort they were loaded with; a failed load leaves them marked as not applied", () => {
+    let state = run(initialListState(10), page(1, 3, ""));
+    expect(isShownApplied(state)).toBe(true);
+    state = run(state, { type: "edit-filter", field: "nameContains", value: "zap" }, { type: "apply-filters", now: NOW }, { type: "load-failed", reason: "Cannot reach." });
+    expect(state.shown?.filters.nameContains).toBe("");
+    expect(isShownApplied(state)).toBe(false);
+    expect(state.loadError).toBe("Cannot reach.");
+    state = run(state, page(1, 1, ""));
+    expect(isShownApplied(state)).toBe(true);
+    expect(state.shown?.filters.nameContains).toBe("zap");
+  });
+});
+
+describe("a pasted key", () => {
+  it("becomes its Key Identifier in the filter; the key itself is kept nowhere in the state", () => {
+    const key = generateKey();
+    const state = run(initialListState(10), { type: "edit-filter", field: "idContains", value: ` ${key}\n` });
+    expect(state.draft.idContains).toBe(keyIdOf(key));
+    expect(state.isIdFromPastedKey).toBe(true);
+    expect(JSON.stringify(state)).not.toContain(key);
+    expect(run(state, { type: "edit-filter", field: "idContains", value: "key_12" }).isIdFromPastedKey).toBe(false);
+  });
+});
+
+describe("the footer's position", () => {
+  it("counts the rows the table shows: a window of the page when fewer fit", () => {
+    const state = run(initialListState(22), { type: "loaded", page: { keys: Array.from({ length: 22 }, (_, i) => row(i)), nextPageToken: "t", totalSize: 68 } });
+    expect(pagePosition(state, { start: 0, count: 16 })).toMatchObject({ first: 1, last: 16, total: 68, page: 1, pages: 4 });
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Helpers around a service running as its own process (spawnService): its first admin key from stdout,
+ * Helpers around a service running as its own process (spawnService): its first admin key from stderr,
  * its metrics, its resident memory, and waiting for conditions instead of sleeping.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** The first admin key the service printed on stdout (a pristine database), or throws. */
-export function adminKeyFromStdout(stdout: string): string {
-  const match = /^\s+(tek_[0-9A-Za-z]{36})\s*$/m.exec(stdout);
+/** The first admin key in the notice the service printed on stderr (a pristine database), or throws. */
+export function adminKeyFromNotice(stderr: string): string {
+  const match = /^\s+(tek_[0-9A-Za-z]{36})\s*$/m.exec(stderr);
   if (!match) throw new Error("the service printed no first admin key");
   return match[1]!;
 }

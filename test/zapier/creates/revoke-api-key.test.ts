@@ -39,11 +39,29 @@ describe("Zapier action: Revoke API Key", () => {
     expect(again).toMatchObject({ id: leaked.id, status: "Inactive", revoke_time: revoked.revoke_time });
   });
 
-  it("keeps the service's message for a key that does not exist", async () => {
+  it("halts the run (HaltedError, not an error counted toward auto-pause) for a key that does not exist", async () => {
     const unknownId = keyIdOf(generateKeyText());
     const failure = await failureOf(appTester(revoke, connection(service, zapierKey.secret, { id: unknownId })));
-    expect(failure).toMatchObject({ code: "not_found" });
+    expect(failure.name).toBe("HaltedError");
     expect(failure.message).toContain(`no key ${unknownId} exists in your company`);
+  });
+
+  it("offers the Key Identifier as a dropdown of active keys and links it to Find API Key", async () => {
+    const field = (app.creates.revoke_api_key!.operation as unknown as { inputFields: { key: string; dynamic?: string; search?: string }[] }).inputFields.find(
+      (candidate) => candidate.key === "id",
+    )!;
+    expect(field).toMatchObject({ dynamic: "api_key_choices.id.name", search: "find_api_key.id" });
+    const choices = app.triggers.api_key_choices!;
+    expect((choices as unknown as { display: { hidden?: boolean } }).display.hidden).toBe(true);
+    const active = await generateKey(service, "Dropdown_Active");
+    const gone = await generateKey(service, "Dropdown_Revoked");
+    await connectClient(service.url, service.adminKey).revoke({ id: gone.id });
+    const listed = (await appTester(choices.operation.perform, { ...connection(service, zapierKey.secret), meta: { page: 0 } })) as Item[];
+    expect(listed[0]).toMatchObject({ id: active.id, name: "Dropdown_Active", status: "Active" }); // newest first
+    expect(listed.map((item) => item.id)).not.toContain(gone.id); // only keys that can be revoked
+    expect(listed.every((item) => item.status === "Active")).toBe(true);
+    const second = (await appTester(choices.operation.perform, { ...connection(service, zapierKey.secret), meta: { page: 1 } })) as Item[];
+    expect(second).toEqual([]); // one page of 100 covers this company
   });
 
   it("says the key lacks keys:write when it does", async () => {

@@ -1,6 +1,7 @@
 /**
  * "Find API Key" by Key Identifier or Name / Purpose against the real service: exact matches only
- * (it feeds Revoke API Key), active keys first, newest first.
+ * (it feeds Revoke API Key); when names repeat it stops and names the matching keys unless narrowed or
+ * told explicitly to take the newest active one, so a Find → Revoke Zap never revokes a guessed key.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "../../support/clients.js";
@@ -37,14 +38,31 @@ describe("Zapier search: Find API Key", () => {
     expect(leaks(found, oldCrm.secret)).toBe(false);
   });
 
-  it("finds keys by their whole Name / Purpose, active first, and never by part of it", async () => {
-    const found = await find({ name: "crm_integration" });
-    expect(found.map((item) => [item.id, item.status])).toEqual([
-      [oldCrm.id, "Active"],
-      [newCrm.id, "Inactive"],
-    ]);
+  it("finds a key by its whole Name / Purpose, and never by part of it", async () => {
+    expect((await find({ name: "zapier_main" })).map((item) => item.id)).toEqual([zapierKey.id]);
     expect(await find({ name: "CRM" })).toEqual([]);
     expect(await find({ id: oldCrm.id.slice(0, 8) })).toEqual([]);
+  });
+
+  it("stops when several keys have the name, naming each matching Key Identifier, so Revoke acts on none", async () => {
+    const failure = await failureOf(find({ name: "crm_integration" }));
+    expect(failure.name).toBe("HaltedError"); // expected with repeated names: halts the run, never pauses the Zap
+    expect(failure.message).toContain('2 keys are named "crm_integration"');
+    expect(failure.message).toContain(`${oldCrm.id} (Active`);
+    expect(failure.message).toContain(`${newCrm.id} (Inactive, revoked`);
+    expect(failure.message).toContain("Narrow the search with the Key Identifier or Status");
+  });
+
+  it("narrows repeated names by Status, or takes the newest active key only when told to", async () => {
+    expect((await find({ name: "CRM_Integration", status: "active" })).map((item) => item.id)).toEqual([oldCrm.id]);
+    const first = await generateKey(service, "Billing_Sync");
+    const second = await generateKey(service, "Billing_Sync");
+    expect((await failureOf(find({ name: "Billing_Sync", status: "active" }))).message).toContain('2 keys are named "Billing_Sync"');
+    expect((await find({ name: "Billing_Sync", when_several: "newest_active" })).map((item) => item.id)).toEqual([second.id]);
+    await connectClient(service.url, service.adminKey).revoke({ id: second.id });
+    expect((await find({ name: "Billing_Sync", when_several: "newest_active" })).map((item) => item.id)).toEqual([first.id]);
+    const choices = (search.operation as unknown as { inputFields: { key: string; default?: string }[] }).inputFields.find((field) => field.key === "when_several");
+    expect(choices?.default).toBe("stop");
   });
 
   it("filters by status and combines both fields", async () => {
@@ -53,9 +71,9 @@ describe("Zapier search: Find API Key", () => {
     expect((await find({ name: "Zapier_Main", id: zapierKey.id })).map((item) => item.id)).toEqual([zapierKey.id]);
   });
 
-  it("asks for a Key Identifier or a name when both are empty", async () => {
+  it("asks for a Key Identifier or a name when both are empty (halting the run, not erroring)", async () => {
     const failure = await failureOf(find({ id: " ", name: "" }));
-    expect(failure.message).toBe("Enter a Key Identifier or a Name / Purpose to find a key.");
+    expect(failure).toMatchObject({ name: "HaltedError", message: "Enter a Key Identifier or a Name / Purpose to find a key." });
   });
 
   it("says the key lacks keys:read when it does", async () => {

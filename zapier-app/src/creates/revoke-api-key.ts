@@ -4,10 +4,13 @@
  */
 import { defineCreate, type CreatePerform } from "zapier-platform-core";
 import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem, type ApiKeyJson } from "../api-key-item.js";
+import findApiKey from "../searches/find-api-key.js";
 import { callService } from "../service-client.js";
+import apiKeyChoices from "../triggers/api-key-choices.js";
 
 const perform = (async (z, bundle) => {
   const id = String(bundle.inputData.id ?? "").trim();
+  if (id === "") throw new z.errors.HaltedError("Key Identifier is empty: choose a key or map one from a Find API Key step. Nothing was revoked.");
   const answer = await callService<{ apiKey?: ApiKeyJson }>(z, bundle, "Revoke", { id });
   if (!answer.apiKey) throw new z.errors.Error(`Tokenizer.Estate revoked ${id} but did not describe the key.`, "internal");
   return toApiKeyItem(answer.apiKey);
@@ -29,8 +32,11 @@ export default defineCreate({
         label: "Key Identifier",
         required: true,
         helpText:
-          "The identifier of the key to revoke, e.g. `key_3f9a1c0b7d2e`, typically from a Find API Key step. " +
-          "If it is the key of this Zapier connection, the connection stops working too.",
+          "The key to revoke: choose an active key, or map its identifier (e.g. `key_3f9a1c0b7d2e`) from a Find API Key " +
+          "step. If it is the key of this Zapier connection, the connection stops working too. An identifier that does " +
+          "not exist halts the run without revoking anything.",
+        dynamic: `${apiKeyChoices.key}.id.name`,
+        search: `${findApiKey.key}.id`,
       },
     ],
     sample: {

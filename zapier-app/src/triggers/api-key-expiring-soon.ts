@@ -1,7 +1,10 @@
 /**
- * "API Key Expiring Soon": active keys whose expiration date falls within the next N days, soonest
- * first. Zapier dedupes on `id` (the Key Identifier, and a key's expiry never changes), so each key
- * triggers once, when it first enters the window.
+ * "API Key Expiring Soon": active keys whose expiration date falls within the next N days. Zapier's
+ * deduplication wants the newest item first and a primary key that is unique per event: the event is
+ * "this key, with this expiration date, entered the window", so the newest is the one expiring last, and
+ * the primary key is the Key Identifier together with the expiration date (a key whose expiration date
+ * changes enters the window again). When a Zap is turned on, Zapier records every key already inside the
+ * window as seen without triggering for it; only keys that enter the window afterwards trigger.
  */
 import { defineTrigger, type PollingTriggerPerform } from "zapier-platform-core";
 import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem, type ApiKeyItem } from "../api-key-item.js";
@@ -10,6 +13,8 @@ import { listKeys } from "../list-keys.js";
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_DAYS = 7;
 const MAX_DAYS = 365;
+/** The fields that together identify one "entered the window" event for Zapier's deduplication. */
+const PRIMARY_FIELDS: ReadonlySet<string> = new Set(["id", "expire_time"]);
 /** Keys expiring in one window of one company; far more than any real company has. */
 const MAX_KEYS = 1000;
 
@@ -26,14 +31,14 @@ export function daysOf(value: unknown): number | undefined {
 const perform = (async (z, bundle) => {
   const days = daysOf(bundle.inputData.days);
   if (days === undefined) {
-    throw new z.errors.Error(`Days Before Expiration must be a whole number from 1 to ${MAX_DAYS}.`, "invalid_argument");
+    throw new z.errors.HaltedError(`Days Before Expiration must be a whole number from 1 to ${MAX_DAYS}.`);
   }
   const now = new Date();
   const end = new Date(now.getTime() + days * DAY_MS);
   const keys = await listKeys(
     z,
     bundle,
-    { expireTime: { start: now.toISOString(), end: end.toISOString() }, status: "STATUS_ACTIVE", sortBy: "SORT_FIELD_EXPIRE_TIME" },
+    { expireTime: { start: now.toISOString(), end: end.toISOString() }, status: "STATUS_ACTIVE", sortBy: "SORT_FIELD_EXPIRE_TIME", descending: true },
     MAX_KEYS,
   );
   return keys.map((key): ExpiringApiKeyItem => {
@@ -61,10 +66,17 @@ export default defineTrigger({
         type: "integer",
         required: true,
         default: String(DEFAULT_DAYS),
-        helpText: `Trigger when a key expires within this many days (1 to ${MAX_DAYS}). Each key triggers once.`,
+        helpText:
+          `Trigger when a key expires within this many days (1 to ${MAX_DAYS}); each key triggers once for its expiration date. ` +
+          "Keys already expiring within this window when you turn the Zap on do not trigger (Zapier records them as seen): " +
+          "check those in API Access. Only keys that reach the window afterwards trigger.",
       },
     ],
     sample: { ...API_KEY_SAMPLE, expire_time: "2026-02-06T23:59:59Z", days_until_expiry: 4 },
-    outputFields: [...API_KEY_OUTPUT_FIELDS, { key: "days_until_expiry", label: "Days Until Expiration", type: "integer" }],
+    // The primary key: one trigger per key and expiration date (see above).
+    outputFields: [
+      ...API_KEY_OUTPUT_FIELDS.map((field) => (PRIMARY_FIELDS.has(field.key) ? { ...field, primary: true } : field)),
+      { key: "days_until_expiry", label: "Days Until Expiration", type: "integer" },
+    ],
   },
 });
