@@ -4,7 +4,7 @@
  * ApiKeyService/Verify with one fixed VerifyResponse shaped like the service's (a valid key with its
  * times, name and scopes), without looking at the request: the same bytes for the load generator to
  * encode and decode as a real Verify, so a comparison can tell the client's cost from the server's.
- * Started as a child by the benchmark (PORT, default 0 = any free port); prints the URL it listens on.
+ * Started as a child by the benchmark (PORT, default 0 = any free port); prints its `listening` line as JSON.
  */
 import * as grpc from "@grpc/grpc-js";
 import { grpcJsServiceConstructor, loadGrpcJsPackage } from "../support/grpc-js-proto.js";
@@ -36,7 +36,8 @@ server.addService(grpcJsServiceConstructor().service, {
 });
 server.bindAsync(`127.0.0.1:${process.env.PORT ?? "0"}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
-  process.stdout.write(`grpc-js no-op server listening on http://127.0.0.1:${port}\n`);
+  // The `listening` log line the benchmark's startChild waits for (test/support/listening-line.ts).
+  process.stdout.write(`${JSON.stringify({ msg: "listening", url: `http://127.0.0.1:${port}` })}\n`);
 });
 const stop = () => server.tryShutdown(() => process.exit(0));
 process.on("SIGTERM", stop);
