@@ -47,8 +47,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL, { pretty: process.stdout.isTTY === true });
   const service = await startService(config, { logger });
-  process.stderr.write(startNotice(service));
 
+  // Handlers first, then the notice: whoever reads the notice may stop the service at once (Ctrl-C right
+  // after it showed killed the process by SIGINT's default action, before it could drain).
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) return;
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+  process.stderr.write(startNotice(service));
 }
 
 main().catch((error: unknown) => {
