@@ -15,9 +15,11 @@
  *    limit) is refused before its requests are even decoded, until the window allows it again
  *    (server/api-server.ts asks closedFor()). Until then, refusing it cost a whole call each.
  *
- * What counts as a failure: a well-formed key that is unknown, or whose hash does not match (per address
- * and per key id), and a revoked or expired key (per key id only: an integration retrying with its old
- * key must not block its whole address). A malformed key costs no read and is not counted.
+ * What counts as a failure: a well-formed key that is unknown, or whose secret does not match its Key
+ * Identifier (per address and per key id). A revoked or expired key does not count: it is a real key whose
+ * record is cached, and a client retrying it should keep hearing REVOKED or EXPIRED, not RESOURCE_EXHAUSTED
+ * (measured: an integration verifying a key it had just revoked was refused after 30 calls). A malformed
+ * key costs no read and is not counted either.
  */
 import { RateLimiterMemory, type RateLimiterRes } from "rate-limiter-flexible";
 
@@ -111,9 +113,9 @@ export class FloodGuard {
     }
   }
 
-  /** Counts a failed verification or authentication (see the file comment for what counts where). */
-  noteFailure(address: string, keyId: string, kind: "unknown" | "inactive"): void {
-    if (kind === "unknown" && this.#byAddress) {
+  /** Counts a failed verification or authentication: an unknown key, or a wrong secret for its id. */
+  noteFailure(address: string, keyId: string): void {
+    if (this.#byAddress) {
       this.observer.onFailure?.("address");
       this.#byAddress.consume(address).catch(() => undefined); // over the limit: the next read is refused
     }

@@ -105,21 +105,15 @@ export class Verifier {
     const id = keyIdOf(key);
     const record = await this.#find(id, address);
     const unknown = () => {
-      this.guard?.noteFailure(address, id, "unknown");
+      this.guard?.noteFailure(address, id);
       return { code: "not_found" } as const;
     };
     if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return unknown();
     // Past its retention a key is gone, as in List, even before the purge has deleted it.
     if (isPurgedAt(record, now)) return unknown();
-    if (this.#revokedHere.has(id)) {
-      this.guard?.noteFailure(address, id, "inactive");
-      return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
-    }
+    if (this.#revokedHere.has(id)) return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
     const state = keyStateAt(record, now);
-    if (state !== "active") {
-      this.guard?.noteFailure(address, id, "inactive");
-      return { code: state, record };
-    }
+    if (state !== "active") return { code: state, record };
     this.lastUse.record(id, now);
     // The cached record shows this instance's own uses, however long it stays cached.
     if (record.last_used_time === null || record.last_used_time < now) record.last_used_time = now;

@@ -116,7 +116,8 @@ describe("failure limit per client address", () => {
 describe("failure limit per key id, and the negative cache", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness("flood_key_id", { env: { FAILURE_LIMIT_PER_KEY_ID: "3", VERIFY_NEGATIVE_CACHE_TTL_MS: "0" } });
+    // No caches: every verification reads the database, so every one meets the limits.
+    h = await startHarness("flood_key_id", { env: { FAILURE_LIMIT_PER_KEY_ID: "3", VERIFY_NEGATIVE_CACHE_TTL_MS: "0", VERIFY_CACHE_TTL_MS: "0" } });
   });
   afterAll(() => h?.stop());
 
@@ -127,6 +128,12 @@ describe("failure limit per key id, and the negative cache", () => {
     expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(error?.details).toMatch(/with this key; retry in/);
     expect((await h.grpc().verify({ key: generateKey() })).code).toBe(VerifyCode.NOT_FOUND);
+  });
+
+  it("a revoked key is not a failure: verified again and again (each a read), it stays REVOKED", async () => {
+    const { secret, apiKey } = await h.admin.generate({ name: "Revoked, retried" });
+    await h.admin.revoke({ id: apiKey!.id });
+    for (let i = 0; i < 10; i++) expect((await h.grpc().verify({ key: secret })).code).toBe(VerifyCode.REVOKED);
   });
 });
 
