@@ -10,6 +10,7 @@ import { file_grpc_health_v1_health } from "../proto/gen/grpc/health/v1/health_p
 import { file_grpc_reflection_v1_reflection } from "../proto/gen/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "../proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { ApiKeyService, file_tokenizer_apikeys_v1_api_keys } from "../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { LastUseRecorder } from "./jobs/last-use-recorder.js";
 import { startPeriodicJob, type PeriodicJob } from "./jobs/periodic-job.js";
 import { AuditLog } from "./keys/audit-log.js";
@@ -21,15 +22,20 @@ import { loadPepper } from "./keys/pepper.js";
 import { ScopeCatalogue } from "./keys/scope-catalogue.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { registerApiKeyService } from "./rpc/api-key-handlers.js";
+import { apiKeyServiceImpl } from "./rpc/api-key-handlers.js";
 import { createEarlyFailureReporter, createErrorInterceptor } from "./rpc/error-interceptor.js";
-import { registerHealthService } from "./rpc/health-service.js";
+import { healthServiceImpl } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
+import { serviceRegistration } from "./server/grpc-unary-handler.js";
 import { startMetricsListener } from "./server/metrics-listener.js";
 import type { KeyStore } from "./store/key-store.js";
 import { openStore } from "./store/open-store.js";
 import type { ImportReport } from "./store/sqlite/ferretdb-import.js";
+import { originContext } from "./auth/request-origin.js";
+import { clientAddressResolver } from "./server/client-address.js";
+import { FloodGuard } from "./verify/flood-guard.js";
+import { followKeyChanges } from "./verify/key-change-follower.js";
 import { Verifier } from "./verify/verifier.js";
 
 /** Test hooks; production uses the defaults. */
@@ -95,12 +101,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const metrics = createMetrics();
     const flushBatchSize = config.LAST_USED_FLUSH_BATCH_SIZE ?? store.description.lastUseBatchSize;
     const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse, flushBatchSize);
+    const floodGuard = new FloodGuard(
+      {
+        failuresPerAddress: config.FAILURE_LIMIT_PER_ADDRESS,
+        failuresPerKeyId: config.FAILURE_LIMIT_PER_KEY_ID,
+        windowMs: config.FAILURE_LIMIT_WINDOW_MS,
+        readConcurrency: config.DB_READ_CONCURRENCY,
+        queuePerAddress: config.DB_READ_QUEUE_PER_ADDRESS,
+      },
+      metrics.floodGuard,
+    );
     const verifier = new Verifier(
       store,
       pepper,
       lastUse,
-      { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES },
+      { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES, negativeTtlMs: config.VERIFY_NEGATIVE_CACHE_TTL_MS },
       metrics.verify,
+      floodGuard,
     );
 
     const jobs: PeriodicJob[] = [];
@@ -123,7 +140,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
         if (purged > 0) logger.info({ purged }, "purged keys past their retention");
       }, logger));
     }
-    const revocations = await store.watchRevocations((id) => verifier.forget(id));
+    const changes = followKeyChanges(store, verifier, { intervalMs: config.KEY_CHANGES_POLL_INTERVAL_MS }, logger, metrics.keyChanges);
+    const changeStream = await store.watchChanges((id) => verifier.forget(id));
     lastUse.start();
     // Stopped after the last-use flush (cleanups run in reverse): a purge or ping in progress is not
     // worth waiting long for, while the pending last-use times must be written before the database closes.
@@ -131,7 +149,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       name: "background jobs",
       timeoutMs: JOBS_STOP_TIMEOUT_MS,
       run: async () => {
-        await revocations?.close();
+        await changeStream?.close();
+        await changes.stop();
         await Promise.all(jobs.map((job) => job.stop()));
       },
     });
@@ -150,6 +169,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       writeFileSync(adminKeyFile, `${firstAdminKey.secret}\n`, { mode: 0o600 });
     }
 
+    const addressOf = clientAddressResolver({ trustedProxies: config.TRUSTED_PROXIES, header: config.CLIENT_ADDRESS_HEADER });
     const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, catalogue, auditLog, now, logger });
     // Expiries happen by time alone, with no call to record them: this job writes them into the audit log
     // (once per key, whatever the number of instances), and completes what a crash left half-done.
@@ -164,9 +184,11 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const metricsListener = config.METRICS_PORT === undefined ? null : await startMetricsListener(metrics.httpRoute, config.METRICS_PORT, config.METRICS_HOST ?? config.HOST);
     if (metricsListener) cleanups.push({ name: "metrics listener", run: () => metricsListener.close() });
     const server = buildApiServer({
+      services: [
+        serviceRegistration(ApiKeyService, apiKeyServiceImpl(keys, catalogue)),
+        serviceRegistration(Health, healthServiceImpl(health)),
+      ],
       routes: (router) => {
-        registerApiKeyService(router, keys, catalogue);
-        registerHealthService(router, health);
         registerReflectionService(router, {
           files: [file_tokenizer_apikeys_v1_api_keys, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
           serviceNames: [ApiKeyService.typeName, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"],
@@ -178,9 +200,16 @@ export async function startService(config: Config, options: StartOptions = {}): 
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),
       httpRoutes: metricsListener ? {} : { "/metrics": metrics.httpRoute },
+      onRequest: metrics.onRequest,
+      contextValues: originContext(addressOf),
+      refuseEarly: (req) => {
+        const closed = floodGuard.closedFor(addressOf(req));
+        if (closed > 0) floodGuard.noteDoorRefusal();
+        return closed;
+      },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
-    metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight });
+    metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight, waitingReads: () => floodGuard.waiting });
     const address = await server.listen(config.PORT, config.HOST);
     cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";

@@ -65,8 +65,47 @@ export const configSchema = z
      * is doing (a hung server, retries of the driver). A backstop above DB_TIMEOUT_MS and DB_QUERY_TIMEOUT_MS.
      */
     CALL_TIMEOUT_MS: intFrom("CALL_TIMEOUT_MS", 100, 600_000, 15_000),
-    VERIFY_CACHE_TTL_MS: intFrom("VERIFY_CACHE_TTL_MS", 0, 1_000, 500),
+    /**
+     * How long a verified key's record may stay cached. Changes (a revocation on any instance) reach the
+     * cache through the change log within KEY_CHANGES_POLL_INTERVAL_MS, whatever this is.
+     */
+    VERIFY_CACHE_TTL_MS: intFrom("VERIFY_CACHE_TTL_MS", 0, 3_600_000, 300_000),
+    /** How long an identifier with no key is remembered (a flood of random keys then costs one read each, once). */
+    VERIFY_NEGATIVE_CACHE_TTL_MS: intFrom("VERIFY_NEGATIVE_CACHE_TTL_MS", 0, 60_000, 2_000),
+    /** How often each instance reads the key change log (the bound on how late another instance's Revoke arrives). */
+    KEY_CHANGES_POLL_INTERVAL_MS: intFrom("KEY_CHANGES_POLL_INTERVAL_MS", 10, 1_000, 25),
     VERIFY_CACHE_MAX_ENTRIES: intFrom("VERIFY_CACHE_MAX_ENTRIES", 0, 10_000_000, 100_000),
+    /** Failed verifications or authentications one client address may have per window (0: no limit). */
+    FAILURE_LIMIT_PER_ADDRESS: intFrom("FAILURE_LIMIT_PER_ADDRESS", 0, 1_000_000, 300),
+    /** Failed verifications or authentications with one Key Identifier per window (0: no limit). */
+    FAILURE_LIMIT_PER_KEY_ID: intFrom("FAILURE_LIMIT_PER_KEY_ID", 0, 1_000_000, 30),
+    FAILURE_LIMIT_WINDOW_MS: intFrom("FAILURE_LIMIT_WINDOW_MS", 1_000, 3_600_000, 60_000),
+    /** Verify's and auth's database reads that may run at once; more wait their turn, round-robin by address. */
+    DB_READ_CONCURRENCY: intFrom("DB_READ_CONCURRENCY", 1, 10_000, 32),
+    /** Reads one client address may have waiting; more are refused with RESOURCE_EXHAUSTED. */
+    DB_READ_QUEUE_PER_ADDRESS: intFrom("DB_READ_QUEUE_PER_ADDRESS", 1, 100_000, 64),
+    /**
+     * Proxies (load balancers) whose client-address header is believed: comma-separated addresses, CIDR
+     * subnets or proxy-addr names (loopback, linklocal, uniquelocal). Unset: the header is ignored.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .transform((text) => text.split(",").map((part) => part.trim()).filter((part) => part !== ""))
+      .superRefine((entries, ctx) => {
+        for (const entry of entries) {
+          if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(entry)) {
+            ctx.addIssue({ code: "custom", message: `TRUSTED_PROXIES: "${entry.slice(0, 60)}" is not an address, a subnet (CIDR) or one of loopback, linklocal, uniquelocal` });
+          }
+        }
+      }),
+    /** The header trusted proxies put the client address in. */
+    CLIENT_ADDRESS_HEADER: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9-]{1,64}$/, "CLIENT_ADDRESS_HEADER must be a header name (letters, digits, -)")
+      .default("x-forwarded-for"),
     LAST_USED_FLUSH_INTERVAL_MS: intFrom("LAST_USED_FLUSH_INTERVAL_MS", 10, 300_000, 5_000),
     /**
      * Keys per bulk write of a last-use flush. Unset: 1000 on MongoDB, 20 on FerretDB (an update command

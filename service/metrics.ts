@@ -12,19 +12,34 @@
  * - apikeys_last_use_pending_keys                keys with a use not yet written
  * - apikeys_rpc_duration_seconds{procedure,code} every RPC, by procedure and code
  * - apikeys_database_errors_total{source}        database unavailable: in calls ("rpc"), in background jobs
+ * - apikeys_database_reads_total{source}         database reads of the hot path: "verify" (a cache miss: one
+ *                                                point lookup) and "key-changes" (a read of the change log)
+ * - apikeys_key_changes_total                    keys dropped from the verify cache because they changed
+ * - apikeys_verify_cache_drops_total{reason}     whole-cache drops: "incomplete" change log, "unreadable" log
+ * - apikeys_failures_total{limit}                failed verifications/authentications counted against the
+ *                                                "address" and "key_id" limits
+ * - apikeys_refused_total{limit}                 calls refused RESOURCE_EXHAUSTED: over the "address" or
+ *                                                "key_id" failure limit, a full read "queue", or at the
+ *                                                "door" (an address that went on after being refused)
+ * - apikeys_database_reads_waiting               hot-path reads waiting for their turn (the fair read gate)
  * - apikeys_inflight_requests                    HTTP requests being served now
+ * - apikeys_requests_total{path}                 HTTP requests by the path that served them: "grpc-direct"
+ *                                                (plain unary gRPC, server/grpc-unary-handler.ts) or "connect"
  * plus Node's default process metrics (process_resident_memory_bytes, event loop lag, GC, ...).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { LastUseObserver } from "./jobs/last-use-recorder.js";
 import type { CallObserver } from "./rpc/error-interceptor.js";
 import type { HttpRoute } from "./server/api-server.js";
+import type { FloodGuardObserver } from "./verify/flood-guard.js";
+import type { KeyChangeObserver } from "./verify/key-change-follower.js";
 import type { VerifyObserver } from "./verify/verifier.js";
 
 /** Live values read at scrape time. */
 export interface MetricSources {
   pendingLastUses(): number;
   inflightRequests(): number;
+  waitingReads(): number;
 }
 
 /** The service's metrics, as observers for each part and an HTTP route that exposes them. */
@@ -33,8 +48,12 @@ export interface Metrics {
   readonly verify: VerifyObserver;
   readonly lastUse: LastUseObserver;
   readonly calls: CallObserver;
+  readonly keyChanges: KeyChangeObserver;
+  readonly floodGuard: FloodGuardObserver;
   /** Counts a failed database operation outside a call (background jobs). */
   onDatabaseError(source: string): void;
+  /** Counts an HTTP request by the server path that served it. */
+  onRequest(path: string): void;
   /** Connects the gauges to the parts that know their values (once they exist). */
   setSources(sources: MetricSources): void;
   readonly httpRoute: HttpRoute;
@@ -118,11 +137,81 @@ export function createMetrics(): Metrics {
     },
   });
 
+  const databaseReads = new Counter({
+    name: "apikeys_database_reads_total",
+    help: 'Database reads of the hot path: "verify" (a cache miss, one point lookup) and "key-changes" (a read of the change log)',
+    labelNames: ["source"],
+    registers: [registry],
+  });
+  const keyChanges = new Counter({
+    name: "apikeys_key_changes_total",
+    help: "Keys dropped from the verify cache because the change log showed a change",
+    registers: [registry],
+  });
+  const cacheDrops = new Counter({
+    name: "apikeys_verify_cache_drops_total",
+    help: 'Times the whole verify cache was dropped: "incomplete" change log, "unreadable" change log',
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: "apikeys_failures_total",
+    help: 'Failed verifications and authentications counted against a limit ("address", "key_id")',
+    labelNames: ["limit"],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "apikeys_refused_total",
+    help: 'Calls refused RESOURCE_EXHAUSTED: over the "address" or "key_id" failure limit, a full read "queue", or at the "door"',
+    labelNames: ["limit"],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "apikeys_database_reads_waiting",
+    help: "Verify and auth database reads waiting for their turn (served round-robin by client address)",
+    registers: [registry],
+    collect() {
+      this.set(sources?.waitingReads() ?? 0);
+    },
+  });
+  const requests = new Counter({
+    name: "apikeys_requests_total",
+    help: 'HTTP requests by the path that served them: "grpc-direct" (plain unary gRPC) or "connect" (connect-node: every other protocol and call)',
+    labelNames: ["path"],
+    registers: [registry],
+  });
+
+  // Label sets bound once: prom-client hashes the labels of every observe() otherwise (on every call).
+  const verifyByCode = new Map<string, ReturnType<typeof verifySeconds.labels>>();
+  const callsByLabels = new Map<string, ReturnType<typeof calls.labels>>();
+  const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make();
+      cache.set(key, child);
+    }
+    return child;
+  };
+
   return {
     registry,
+    onRequest: (path) => requests.inc({ path }),
     verify: {
       onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
-      onVerified: (code, durationMs) => verifySeconds.observe({ code }, durationMs / 1000),
+      onVerified: (code, durationMs) => bound(verifyByCode, code, () => verifySeconds.labels({ code })).observe(durationMs / 1000),
+      onDatabaseRead: () => databaseReads.inc({ source: "verify" }),
+    },
+    floodGuard: {
+      onFailure: (limit) => failures.inc({ limit }),
+      onRefused: (limit) => refused.inc({ limit }),
+    },
+    keyChanges: {
+      onRead: (failed) => {
+        databaseReads.inc({ source: "key-changes" });
+        if (failed) databaseErrors.inc({ source: "key-changes" });
+      },
+      onChanges: (count) => keyChanges.inc(count),
+      onCacheDropped: (reason) => cacheDrops.inc({ reason }),
     },
     lastUse: {
       onFlush: (size, _durationMs, failed) => {
@@ -137,7 +226,7 @@ export function createMetrics(): Metrics {
     },
     calls: {
       onCall: (procedure, code, durationMs) => {
-        calls.observe({ procedure, code }, durationMs / 1000);
+        bound(callsByLabels, `${procedure} ${code}`, () => calls.labels({ procedure, code })).observe(durationMs / 1000);
         if (code === "Unavailable") databaseErrors.inc({ source: "rpc" });
       },
     },

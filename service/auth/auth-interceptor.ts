@@ -8,6 +8,7 @@ import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.
 import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
 import { SCOPES, type Scope } from "../keys/scopes.js";
 import type { Verifier } from "../verify/verifier.js";
+import { requestOriginKey } from "./request-origin.js";
 import { callerKey } from "./caller-context.js";
 
 /** The scope each protected method needs; methods not listed need no credential. */
@@ -47,7 +48,7 @@ export function createAuthInterceptor(verifier: Verifier, now: () => Date, catal
         Code.Unauthenticated,
       );
     }
-    const result = await verifier.verify(match[1]!, now());
+    const result = await verifier.verify(match[1]!, now(), req.contextValues.get(requestOriginKey).address);
     if (result.code !== "valid") throw new ConnectError(WHY_REFUSED[result.code], Code.Unauthenticated);
     const scopes = catalogue.effective(result.record.scopes);
     if (!scopes.includes(scope)) {

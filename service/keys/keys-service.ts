@@ -445,10 +445,13 @@ export class KeysService {
     return this.deps.store.recordExpiries(this.now(), (record) => this.deps.auditLog.expiry(record));
   }
 
-  /** Is this key usable now? Records the use when it is. Never throws for a bad key: the code says why. */
-  async verify(key: string): Promise<{ result: VerifyResult; at: Date }> {
+  /**
+   * Is this key usable now? Records the use when it is. Never throws for a bad key: the code says why.
+   * `address` is the caller's (failure limits). @throws ReadsRefusedError when the caller is over a limit.
+   */
+  async verify(key: string, address?: string): Promise<{ result: VerifyResult; at: Date }> {
     const at = this.now();
-    const result = await this.deps.verifier.verify(key, at);
+    const result = await this.deps.verifier.verify(key, at, address);
     return { result: result.record ? ({ ...result, record: this.view(result.record) } as VerifyResult) : result, at };
   }
 }

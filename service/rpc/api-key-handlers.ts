@@ -2,7 +2,7 @@
  * The ApiKeyService handlers: parse the request, call the keys service, map the answer. Auth happened in
  * the interceptor (the caller is in the context); errors are mapped by the error interceptor.
  */
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ApiKeyService, BatchRevokeOutcome, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { callerKey, type Caller } from "../auth/caller-context.js";
@@ -41,9 +41,9 @@ function callerOf(ctx: HandlerContext): Caller {
   return caller;
 }
 
-/** Registers ApiKeyService on a Connect router. */
-export function registerApiKeyService(router: ConnectRouter, keys: KeysService, catalogue: ScopeCatalogue): void {
-  router.service(ApiKeyService, {
+/** The ApiKeyService handlers (served on every protocol by server/api-server.ts). */
+export function apiKeyServiceImpl(keys: KeysService, catalogue: ScopeCatalogue): ServiceImpl<typeof ApiKeyService> {
+  return {
     async list(req, ctx) {
       const page = await keys.list(callerOf(ctx), parseListRequest(req));
       return {
@@ -94,13 +94,13 @@ export function registerApiKeyService(router: ConnectRouter, keys: KeysService, 
       return { auditEvents: page.events.map(toAuditEvent), nextPageToken: page.nextPageToken };
     },
 
-    async verify(req) {
-      const { result, at } = await keys.verify(req.key);
+    async verify(req, ctx) {
+      const { result, at } = await keys.verify(req.key, ctx.values.get(requestOriginKey).address);
       return {
         valid: result.code === "valid",
         code: VERIFY_CODES[result.code],
         apiKey: result.record ? toApiKey(result.record, at) : undefined,
       };
     },
-  });
+  };
 }

@@ -2,7 +2,7 @@
  * grpc.health.v1.Health: SERVING while the database answers, NOT_SERVING while it does not.
  * Check reads a status kept fresh by a background ping, so it costs no I/O.
  */
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../proto/gen/grpc/health/v1/health_pb.js";
 import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,9 +19,9 @@ function statusOf(service: string, source: HealthSource): ServingStatus {
   return source.isServing ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
 }
 
-/** Registers the health service. */
-export function registerHealthService(router: ConnectRouter, source: HealthSource, watchIntervalMs = 1000): void {
-  router.service(Health, {
+/** The health service's handlers. */
+export function healthServiceImpl(source: HealthSource, watchIntervalMs = 1000): ServiceImpl<typeof Health> {
+  return {
     check(req) {
       return { status: statusOf(req.service, source) };
     },
@@ -34,5 +34,5 @@ export function registerHealthService(router: ConnectRouter, source: HealthSourc
         await sleep(watchIntervalMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       }
     },
-  });
+  };
 }

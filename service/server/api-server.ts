@@ -4,11 +4,12 @@
  * Building the server has no side effects; `listen` binds it (tests build servers on port 0).
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { createServer as createHttpServer } from "node:http";
-import { createServer as createHttp2Server, createSecureServer, type Http2Session } from "node:http2";
+import { createServer as createHttp2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
 import { originContextValues } from "../auth/request-origin.js";
+import { createGrpcUnaryHandler, type ServiceRegistration } from "./grpc-unary-handler.js";
 import { createOnePortListener } from "./one-port-listener.js";
 
 /** A plain HTTP handler for a non-RPC path such as /metrics. */
@@ -19,8 +20,13 @@ type NodeHandlerFn = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallb
 
 /** Everything the HTTP layer needs. */
 export interface ApiServerOptions {
-  /** Registers the RPC services. */
-  readonly routes: (router: ConnectRouter) => void;
+  /**
+   * Services served on every protocol; their unary methods also by the direct gRPC path
+   * (grpc-unary-handler.ts) when a call is plain unary gRPC over HTTP/2.
+   */
+  readonly services?: readonly ServiceRegistration[];
+  /** Registers further RPC services on connect-node only (streaming ones such as reflection). */
+  readonly routes?: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
   /** Runs for every call before its request is read (connect-es's `requestGate`). */
   readonly requestGate?: (context: HandlerContext) => void | Promise<void>;
@@ -35,6 +41,15 @@ export interface ApiServerOptions {
    * longest call: a call waiting on the database sends nothing until it answers.
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * How long to refuse a request's RPC before decoding it (ms; 0 = serve it): a client that keeps calling
+   * after RESOURCE_EXHAUSTED. Answered RESOURCE_EXHAUSTED with retry-after at the cost of HTTP alone.
+   */
+  readonly refuseEarly?: (req: Parameters<NodeHandlerFn>[0]) => number;
+  /** Context values of each request (its origin: the client address), on every path; default: the peer's. */
+  readonly contextValues?: (req: Parameters<NodeHandlerFn>[0]) => ContextValues;
+  /** Told which path served each RPC request: "grpc-direct" (grpc-unary-handler.ts) or "connect" (connect-node). */
+  readonly onRequest?: (path: "grpc-direct" | "connect") => void;
 }
 
 /** A built server. */
@@ -52,6 +67,31 @@ const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** Streams one HTTP/2 connection may have open at once (Node's default is unlimited). */
 const MAX_CONCURRENT_STREAMS = 1_000;
 
+/** Calls that verify a key (every ApiKeyService method): the ones the door refuses. */
+const RPC_PATH_PREFIX = "/tokenizer.apikeys.v1.ApiKeyService/";
+const DOOR_MESSAGE = "too many failed verifications or authentications from this address, and calls went on after being refused";
+
+/**
+ * Answers RESOURCE_EXHAUSTED without reading the request: a gRPC trailers-only response, or Connect's
+ * HTTP 429 with its JSON error. gRPC-Web goes on to connect-node (its errors travel in the body).
+ */
+function refuseAtTheDoor(req: Parameters<NodeHandlerFn>[0], res: Parameters<NodeHandlerFn>[1], retryAfterMs: number): boolean {
+  const contentType = String(req.headers["content-type"] ?? "");
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  const message = `${DOOR_MESSAGE}; retry in ${retryAfter} s`;
+  if (req.httpVersionMajor === 2 && /^application\/grpc(\+proto|\+json)?$/.test(contentType)) {
+    (req as Http2ServerRequest).stream.respond(
+      { ":status": 200, "content-type": contentType, "grpc-status": "8", "grpc-message": message, "retry-after": retryAfter },
+      { endStream: true },
+    );
+    return true;
+  }
+  if (contentType.startsWith("application/grpc-web")) return false;
+  res.writeHead(429, { "content-type": "application/json", "retry-after": retryAfter });
+  res.end(JSON.stringify({ code: "resource_exhausted", message }));
+  return true;
+}
+
 /** Builds the server without binding it. */
 export function buildApiServer(options: ApiServerOptions): ApiServer {
   let inflight = 0;
@@ -63,17 +103,29 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     res.setHeader("content-type", "text/plain; charset=utf-8");
     res.end("Not found. This is the Tokenizer.Estate API Access service: use gRPC, gRPC-Web or Connect.\n");
   };
+  const services = options.services ?? [];
+  const contextValues = options.contextValues ?? originContextValues;
   const rpcHandler = connectNodeAdapter({
-    routes: options.routes,
+    routes: (router) => {
+      for (const { service, impl } of services) router.service(service, impl);
+      options.routes?.(router);
+    },
     interceptors: options.interceptors,
     requestGate: options.requestGate,
     readMaxBytes: options.maxMessageBytes,
     // A misspelt JSON field or enum name is an error that names it, not a filter silently ignored
     // (`{"staus":"STATUS_ACTIVE"}` would otherwise list every key).
     jsonOptions: { ignoreUnknownFields: false },
-    // Every call knows where it came from (the audit log records it).
-    contextValues: originContextValues,
+    // Every call knows where it came from (the audit log and the failure limits read it).
+    contextValues,
     fallback,
+  });
+  const grpcUnary = createGrpcUnaryHandler({
+    services,
+    interceptors: options.interceptors,
+    requestGate: options.requestGate,
+    maxMessageBytes: options.maxMessageBytes,
+    contextValues,
   });
   const handler: NodeHandlerFn = (req, res) => {
     inflight++;
@@ -84,6 +136,13 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
     };
     res.once("finish", finish);
     res.once("close", finish);
+    const refusedForMs = options.refuseEarly?.(req) ?? 0;
+    if (refusedForMs > 0 && (req.url ?? "").startsWith(RPC_PATH_PREFIX) && refuseAtTheDoor(req, res, refusedForMs)) return;
+    if (req.httpVersionMajor === 2 && grpcUnary(req as Http2ServerRequest, res as Http2ServerResponse)) {
+      options.onRequest?.("grpc-direct");
+      return;
+    }
+    options.onRequest?.("connect");
     rpcHandler(req, res);
   };
 

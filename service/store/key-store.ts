@@ -129,6 +129,24 @@ export interface ChangeResult {
   readonly record: KeyRecord | null;
 }
 
+/** Where a reader of the change log has got to. Opaque: only the engine that made it reads it. */
+export type ChangeCursor = { readonly __changeCursor: unique symbol };
+
+/** What the change log holds after a cursor. */
+export interface ChangeBatch {
+  /** Keys changed since the cursor (each at least once; a key may appear again in a later batch). */
+  readonly ids: readonly string[];
+  /** Where to read from next time. */
+  readonly cursor: ChangeCursor;
+  /**
+   * False when changes since the cursor may be missing from `ids` (the log was pruned past the cursor, or
+   * held more than one read returns): a reader that caches keys must then drop them all.
+   */
+  readonly complete: boolean;
+  /** True when more entries follow at once (read again). */
+  readonly more: boolean;
+}
+
 /** The bootstrap marker: proof that this database has had its first admin key. */
 export interface BootstrapMarker {
   readonly companyId: string;
@@ -189,6 +207,13 @@ export interface KeyStore {
   /** How many keys match `filter` (the list's total_size). */
   count(filter: KeyFilter): Promise<number>;
 
+  /*
+   * The places where a stored key changes in a way other instances' verify caches must learn of: revoke,
+   * update and roll. Each records the change in the change log (changesSince) in the same atomic write as
+   * the change itself, so the entry never exists without the change nor the change without it. Last-use
+   * times are not changes (recordLastUses): caches do not need them.
+   */
+
   /**
    * Revokes keys of the company, each atomically with its audit event and only if it is not revoked
    * yet (the first revocation wins). One result per revocation, in order.
@@ -206,6 +231,11 @@ export interface KeyStore {
    * of one key, one applies. @throws DuplicateKeyIdError when the successor's identifier is taken.
    */
   roll(companyId: string, roll: KeyRoll): Promise<ChangeResult>;
+  /**
+   * The keys changed (by revoke, update or roll, on any instance) after `cursor`; a null cursor starts at
+   * the log's present end (no ids). Cheap enough to call many times a second: an indexed range read.
+   */
+  changesSince(cursor: ChangeCursor | null): Promise<ChangeBatch>;
   /** Writes coalesced last-use times; a stored time never moves backwards. Returns how many keys matched. */
   recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number>;
   /** Deletes keys and audit events whose purge time has come (indexed range deletes). Returns how many keys. */
@@ -235,10 +265,10 @@ export interface KeyStore {
   deleteUnshown(companyId: string, id: string): Promise<void>;
 
   /**
-   * Calls `onRevoked(id)` whenever any instance revokes a key, where the database can push changes
-   * (MongoDB change streams). Null when it cannot.
+   * Calls `onChanged(id)` as soon as any instance changes a key, where the database can push changes
+   * (MongoDB change streams): a shortcut beside changesSince, never instead of it. Null when it cannot.
    */
-  watchRevocations(onRevoked: (id: string) => void): Promise<Subscription | null>;
+  watchChanges(onChanged: (id: string) => void): Promise<Subscription | null>;
 
   /** Closes the connection or file. */
   close(): Promise<void>;

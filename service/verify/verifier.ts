@@ -3,14 +3,19 @@
  *
  * 1. Shape and checksum are checked in memory: typos and random strings never cost a database trip.
  * 2. The record is found by its Key Identifier (derived from the key): one indexed point lookup, served
- *    from a small LRU cache with a short TTL, and concurrent lookups of one cold key share one read.
+ *    from an LRU cache that may keep records for minutes (the change log keeps it current, see below), and
+ *    concurrent lookups of one cold key share one read. An identifier with no key is remembered briefly
+ *    (VERIFY_NEGATIVE_CACHE_TTL_MS) in a cache of its own, so a flood of unknown keys cannot push valid
+ *    callers' records out.
  * 3. The keyed hash is compared in constant time; revocation and expiry are judged against `now`,
  *    so a cached record can never extend a key's life past its expire_time.
  * 4. A valid use is noted in memory (coalesced last-use writes), never written on the request path.
  *
- * Revocation: the revoking instance records the id locally before Revoke returns, so from then on this
- * instance never answers valid for it; other instances drop it when their cache entry's TTL ends
- * (≤ VERIFY_CACHE_TTL_MS) or at once when the database offers change streams.
+ * Revocation and every other change of a key: the revoking instance records the id locally before Revoke
+ * returns, so from then on this instance never answers valid for it; every instance drops the cached record
+ * when the store's change log shows the change (key-change-follower.ts, within KEY_CHANGES_POLL_INTERVAL_MS,
+ * or at once through a change stream). A read that was in flight when its key changed does not fill the
+ * cache, and while the change log cannot be read the cache is not trusted at all.
  */
 import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
@@ -18,6 +23,7 @@ import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
 import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
 import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
 import type { KeyRecord } from "../store/key-store.js";
+import type { FloodGuard } from "./flood-guard.js";
 
 /** The outcome of a verification, a closed set (never thrown). */
 export type VerifyResult =
@@ -34,21 +40,37 @@ export interface KeyLookup {
 export interface VerifyObserver {
   onCacheLookup?(hit: boolean): void;
   onVerified?(code: VerifyResult["code"], durationMs: number): void;
+  /** A point lookup went to the database (a cache miss that no other call was already reading). */
+  onDatabaseRead?(): void;
 }
 
 /** Cache sizing; a TTL or size of 0 turns the cache off. */
 export interface VerifierOptions {
   readonly cacheTtlMs: number;
   readonly cacheMaxEntries: number;
+  /** How long an identifier with no key is remembered (0: not at all). */
+  readonly negativeTtlMs?: number;
   /** How long this instance remembers its own revocations (covers cache TTL and in-flight reads). */
   readonly revokedMemoryMs?: number;
 }
 
 /** Verifies keys for the Verify RPC and for bearer authentication. */
+/** A read of the database in progress; `stale` once its key changed meanwhile (its answer must not be cached). */
+interface PendingRead {
+  readonly promise: Promise<KeyRecord | null>;
+  stale: boolean;
+}
+
+/** Identifiers with no key remembered at most; a flood of random keys fills this, never the record cache. */
+const NEGATIVE_CACHE_ENTRIES = 50_000;
+
 export class Verifier {
   readonly #cache: LRUCache<string, KeyRecord> | undefined;
-  readonly #inflight = new Map<string, Promise<KeyRecord | null>>();
+  readonly #missing: LRUCache<string, true> | undefined;
+  readonly #inflight = new Map<string, PendingRead>();
   readonly #revokedHere: LRUCache<string, true>;
+  /** False while the change log cannot be read: then every lookup goes to the database. */
+  #trusted = true;
 
   constructor(
     private readonly lookup: KeyLookup,
@@ -56,32 +78,45 @@ export class Verifier {
     private readonly lastUse: LastUseRecorder,
     options: VerifierOptions,
     private readonly observer: VerifyObserver = {},
+    private readonly guard?: FloodGuard,
   ) {
     if (options.cacheTtlMs > 0 && options.cacheMaxEntries > 0) {
       this.#cache = new LRUCache({ max: options.cacheMaxEntries, ttl: options.cacheTtlMs, ttlAutopurge: false });
     }
+    if ((options.negativeTtlMs ?? 0) > 0) {
+      this.#missing = new LRUCache({ max: NEGATIVE_CACHE_ENTRIES, ttl: options.negativeTtlMs!, ttlAutopurge: false });
+    }
     this.#revokedHere = new LRUCache({ max: 100_000, ttl: options.revokedMemoryMs ?? 10 * 60_000 });
   }
 
-  /** Checks a presented key at `now`; on success notes the use. */
-  async verify(key: string, now: Date): Promise<VerifyResult> {
+  /**
+   * Checks a presented key at `now` for the client at `address` (who the failure limits count); on success
+   * notes the use. @throws ReadsRefusedError when the key needs a database read that the client may not have.
+   */
+  async verify(key: string, now: Date, address = "unknown"): Promise<VerifyResult> {
     const started = performance.now();
-    const result = await this.#verify(key, now);
+    const result = await this.#verify(key, now, address);
     this.observer.onVerified?.(result.code, performance.now() - started);
     return result;
   }
 
-  async #verify(key: string, now: Date): Promise<VerifyResult> {
+  async #verify(key: string, now: Date, address: string): Promise<VerifyResult> {
     if (!isWellFormedKey(key)) return { code: "malformed" };
     const id = keyIdOf(key);
-    const record = await this.#find(id);
-    if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return { code: "not_found" };
+    const record = await this.#find(id, address);
+    const unknown = () => {
+      this.guard?.noteFailure(address, id);
+      return { code: "not_found" } as const;
+    };
+    if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return unknown();
     // Past its retention a key is gone, as in List, even before the purge has deleted it.
-    if (isPurgedAt(record, now)) return { code: "not_found" };
+    if (isPurgedAt(record, now)) return unknown();
     if (this.#revokedHere.has(id)) return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
     const state = keyStateAt(record, now);
     if (state !== "active") return { code: state, record };
     this.lastUse.record(id, now);
+    // The cached record shows this instance's own uses, however long it stays cached.
+    if (record.last_used_time === null || record.last_used_time < now) record.last_used_time = now;
     return { code: "valid", record };
   }
 
@@ -91,22 +126,56 @@ export class Verifier {
     this.forget(id);
   }
 
-  /** Drops a cached record (a change stream saw it change). */
+  /** Drops what is known of a key (the change log or a change stream saw it change). */
   forget(id: string): void {
     this.#cache?.delete(id);
+    this.#missing?.delete(id);
+    const pending = this.#inflight.get(id);
+    if (pending) {
+      pending.stale = true;
+      this.#inflight.delete(id);
+    }
   }
 
-  async #find(id: string): Promise<KeyRecord | null> {
-    const cached = this.#cache?.get(id);
-    if (this.#cache) this.observer.onCacheLookup?.(cached !== undefined);
-    if (cached !== undefined) return cached;
+  /** Drops everything cached (changes may have been missed). */
+  forgetAll(): void {
+    this.#cache?.clear();
+    this.#missing?.clear();
+    for (const pending of this.#inflight.values()) pending.stale = true;
+    this.#inflight.clear();
+  }
+
+  /** While false, nothing is served from or put into the cache (the change log cannot be read). */
+  setCacheTrusted(trusted: boolean): void {
+    if (!trusted) this.forgetAll();
+    this.#trusted = trusted;
+  }
+
+  async #find(id: string, address: string): Promise<KeyRecord | null> {
+    if (this.#trusted) {
+      const cached = this.#cache?.get(id);
+      if (this.#cache) this.observer.onCacheLookup?.(cached !== undefined);
+      if (cached !== undefined) return cached;
+      if (this.#missing?.has(id)) return null;
+    }
     let pending = this.#inflight.get(id);
     if (!pending) {
-      pending = this.lookup.findById(id).finally(() => this.#inflight.delete(id));
-      this.#inflight.set(id, pending);
+      this.observer.onDatabaseRead?.();
+      const read: PendingRead = {
+        promise: (this.guard ? this.guard.read(address, id, () => this.lookup.findById(id)) : this.lookup.findById(id)).finally(() => {
+          if (this.#inflight.get(id) === read) this.#inflight.delete(id);
+        }),
+        stale: false,
+      };
+      pending = read;
+      this.#inflight.set(id, read);
     }
-    const record = await pending;
-    if (record !== null && !this.#revokedHere.has(id)) this.#cache?.set(id, record);
+    const record = await pending.promise;
+    // A record read before this instance's own revocation landed must not be cached as still active.
+    if (this.#trusted && !pending.stale && !(record?.revoke_time === null && this.#revokedHere.has(id))) {
+      if (record !== null) this.#cache?.set(id, record);
+      else this.#missing?.set(id, true);
+    }
     return record;
   }
 }

@@ -41,7 +41,7 @@ export interface BenchOptions {
 }
 
 /** Every section, in the order they run. */
-export const ALL_SECTIONS = ["verify-cached", "verify-uncached", "ghz", "list", "list-million", "size", "mongodb-list", "last-use", "soak"] as const;
+export const ALL_SECTIONS = ["verify-cached", "verify-uncached", "ghz", "list", "list-million", "size", "mongodb-list", "last-use", "soak", ...(["ghz-baselines", "revocation", "db-reads", "flood"] as const)] as const;
 
 function numberFrom(name: string, fallback: number): number {
   const raw = process.env[name];

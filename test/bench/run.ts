@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchContext } from "./context.js";
 import { benchGhz } from "./ghz-bench.js";
+import { HOTPATH_SECTIONS } from "./hotpath-bench.js";
 import { benchLastUse } from "./last-use-bench.js";
 import { benchList, benchListMillion } from "./list-bench.js";
 import { benchMongoList } from "./mongodb-list-bench.js";
@@ -32,6 +33,7 @@ const SECTIONS: Record<(typeof ALL_SECTIONS)[number], (ctx: BenchContext) => Pro
   "mongodb-list": benchMongoList,
   "last-use": benchLastUse,
   soak: benchSoak,
+  ...HOTPATH_SECTIONS,
 };
 
 const PEPPER = "bench-pepper-0123456789abcdef0123456789abcdef";

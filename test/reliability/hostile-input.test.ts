@@ -52,7 +52,16 @@ beforeAll(async () => {
   db = await createTestDatabase("hostile");
   // No background flush: between the two snapshots nothing may change but the generated keys.
   // A small heap: were anything kept per call, the process would run out of memory and die.
-  service = await spawnService(testEnv(db, { LAST_USED_FLUSH_INTERVAL_MS: "300000", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}` }));
+  service = await spawnService(
+    testEnv(db, {
+      LAST_USED_FLUSH_INTERVAL_MS: "300000",
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_LIMIT_MIB}`,
+      // Thousands of random keys from one address would trip the failure limits, which are not what this
+      // file tests (test/service/flood-limits.test.ts does): here every input must get its precise answer.
+      FAILURE_LIMIT_PER_ADDRESS: "0",
+      FAILURE_LIMIT_PER_KEY_ID: "0",
+    }),
+  );
   adminKey = adminKeyFromNotice(service.stderr());
   raw = rawGrpc(service.url);
   before = await db.snapshot();

@@ -2,28 +2,25 @@
 // reflection and calls it, and a @grpc/grpc-js health check sees it SERVING.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findGrpcurl, grpcurl } from "../support/grpcurl.js";
+import { grpcurl, grpcurlPath as pinnedGrpcurl } from "../support/grpcurl.js";
 import { loadGrpcJsPackage } from "../support/grpc-js-proto.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { KEY_TEXT } from "../support/rejections.js";
 
 let h: Harness;
 let address: string;
-let grpcurlPath: string | null = null;
-let missingReason = "";
+let grpcurlPath: string;
 
 beforeAll(async () => {
+  // Fails (never skips) when the pinned grpcurl is not built: npm test builds it first.
+  grpcurlPath = pinnedGrpcurl();
   h = await startHarness("reflection");
   address = `127.0.0.1:${h.service.port}`;
-  const found = await findGrpcurl();
-  grpcurlPath = found.path;
-  if (found.path === null) missingReason = found.reason;
 });
 afterAll(() => h?.stop());
 
 describe("grpcurl (server reflection)", () => {
-  it("lists the services", async (ctx) => {
-    if (!grpcurlPath) return ctx.skip(`grpcurl unavailable: ${missingReason}`);
+  it("lists the services", async () => {
     const result = await grpcurl(grpcurlPath, ["-plaintext", address, "list"]);
     expect(result.code, result.stderr).toBe(0);
     const services = result.stdout.trim().split("\n");
@@ -31,8 +28,7 @@ describe("grpcurl (server reflection)", () => {
     expect(services).toContain("grpc.health.v1.Health");
   });
 
-  it("describes the service, its methods and messages", async (ctx) => {
-    if (!grpcurlPath) return ctx.skip(`grpcurl unavailable: ${missingReason}`);
+  it("describes the service, its methods and messages", async () => {
     const service = await grpcurl(grpcurlPath, ["-plaintext", address, "describe", "tokenizer.apikeys.v1.ApiKeyService"]);
     expect(service.code, service.stderr).toBe(0);
     for (const method of ["List", "Generate", "Revoke", "Verify"]) {
@@ -47,8 +43,7 @@ describe("grpcurl (server reflection)", () => {
     expect(method.code, method.stderr).toBe(0);
   });
 
-  it("asks grpc.health.v1.Health/Check: SERVING", async (ctx) => {
-    if (!grpcurlPath) return ctx.skip(`grpcurl unavailable: ${missingReason}`);
+  it("asks grpc.health.v1.Health/Check: SERVING", async () => {
     for (const service of ["", "tokenizer.apikeys.v1.ApiKeyService"]) {
       const result = await grpcurl(grpcurlPath, ["-plaintext", "-d", JSON.stringify({ service }), address, "grpc.health.v1.Health/Check"]);
       expect(result.code, result.stderr).toBe(0);
@@ -59,8 +54,7 @@ describe("grpcurl (server reflection)", () => {
     expect(unknown.stderr).toContain("NotFound");
   });
 
-  it("calls Verify with -d, and List with a bearer header", async (ctx) => {
-    if (!grpcurlPath) return ctx.skip(`grpcurl unavailable: ${missingReason}`);
+  it("calls Verify with -d, and List with a bearer header", async () => {
     const { secret, apiKey } = await h.admin.generate({ name: "Checked with grpcurl" });
     // The key goes through stdin (-d @), not the command line.
     const verified = await grpcurl(grpcurlPath, ["-plaintext", "-d", "@", address, "tokenizer.apikeys.v1.ApiKeyService/Verify"], JSON.stringify({ key: secret }));

@@ -14,6 +14,7 @@ import {
   type AuditAction,
   type AuditEventRecord,
   type AuditFilter,
+  type ChangeCursor,
   type KeyRecord,
   type KeyRoll,
   type KeyStore,
@@ -89,6 +90,31 @@ async function seeded(open: OpenStore, specs: readonly SeedSpec[]): Promise<{ st
   const records = specs.map(recordOf);
   for (const record of records) await store.insert(record, null);
   return { store, records };
+}
+
+/** An Update of `record` to `name` and `expire_time`, expecting the record as it is, with its event. */
+function updateOf(record: KeyRecord, name: string, expire_time: Date | null) {
+  return {
+    id: record.id,
+    expected: { name: record.name, expire_time: record.expire_time },
+    name,
+    expire_time,
+    purge_time: purgeTimeOf({ revoke_time: null, expire_time }, RETENTION_MS),
+    event: eventOn(record, "update"),
+  };
+}
+
+/** Reads the change log from `cursor` until it has nothing more, as a follower does. */
+export async function readChanges(store: KeyStore, cursor: ChangeCursor): Promise<{ ids: string[]; cursor: ChangeCursor; complete: boolean }> {
+  const ids: string[] = [];
+  let complete = true;
+  for (;;) {
+    const batch = await store.changesSince(cursor);
+    ids.push(...batch.ids);
+    complete &&= batch.complete;
+    cursor = batch.cursor;
+    if (!batch.more) return { ids, cursor, complete };
+  }
 }
 
 /** Reads every page of a list through the contract: segment by segment, keyset cursor after each page. */
@@ -230,6 +256,78 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
           const stored = await store.findById(record.id);
           expect(stored?.revoke_time, record.id).toEqual(new Date(NOW.getTime() + 5_000));
         }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("records each revoke, update and roll, and only those, in the change log", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Renamed", companyId: "log", createTime: NOW },
+        { name: "Revoked", companyId: "log", createTime: NOW },
+        { name: "Rolled", companyId: "log", createTime: NOW },
+        { name: "Untouched", companyId: "log", createTime: NOW },
+      ]);
+      try {
+        const [renamed, revoked, rolled, untouched] = records;
+        const start = (await store.changesSince(null)).cursor;
+        expect((await store.changesSince(null)).ids, "a new reader starts at the end").toEqual([]);
+        expect(await readChanges(store, start)).toMatchObject({ ids: [], complete: true });
+
+        const expiry = new Date(NOW.getTime() + 7 * DAY);
+        const after = await store.update("log", updateOf(renamed!, "New name", expiry));
+        expect(after.record).toMatchObject({ name: "New name", name_lower: "new name", expire_time: expiry, revoke_time: null });
+        await store.revoke("log", [revocationOf(revoked!, NOW, new Date(NOW.getTime() + RETENTION_MS))]);
+        const roll = rollOf(rolled!, new Date(NOW.getTime() + DAY));
+        expect((await store.roll("log", roll)).applied).toBe(true);
+        // Not changes: a revocation that does not apply, another company's key, an unknown key, a stale
+        // update, new keys, last uses.
+        await store.revoke("log", [revocationOf(revoked!, new Date(NOW.getTime() + 1))]);
+        expect((await store.update("other", updateOf(untouched!, "X", null))).record).toBeNull();
+        expect((await store.update("log", { ...updateOf(untouched!, "X", null), id: "key_000000000000" })).record).toBeNull();
+        expect((await store.update("log", { ...updateOf(untouched!, "X", null), expected: { name: "Other", expire_time: null } })).applied).toBe(false);
+        await store.insert(recordOf({ name: "Generated later", companyId: "log", createTime: NOW }), null);
+        await store.recordLastUses(new Map([[untouched!.id, NOW]]));
+
+        const read = await readChanges(store, start);
+        expect(read.complete).toBe(true);
+        expect(new Set(read.ids)).toEqual(new Set([renamed!.id, revoked!.id, rolled!.id]));
+        expect(read.ids.filter((id) => id === renamed!.id), "the rename is one entry").toHaveLength(1);
+        expect((await readChanges(store, read.cursor)).ids, "read once: nothing new after it").toEqual([]);
+
+        // A later change of the same key is a new entry; a reader that started after a change does not see it.
+        const late = (await store.changesSince(null)).cursor;
+        await store.update("log", updateOf(after.record!, "New name", null));
+        expect((await readChanges(store, read.cursor)).ids).toEqual([renamed!.id]);
+        expect((await readChanges(store, late)).ids).toEqual([renamed!.id]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("loses no change of concurrent writers to a reader reading all the while", async () => {
+      const { store, records } = await seeded(open, Array.from({ length: 30 }, (_, i) => ({ name: `Concurrent ${i}`, companyId: "cc", createTime: NOW })));
+      try {
+        let cursor = (await store.changesSince(null)).cursor;
+        const seen = new Set<string>();
+        let writing = true;
+        const reader = (async () => {
+          while (writing) {
+            const batch = await readChanges(store, cursor);
+            expect(batch.complete).toBe(true);
+            for (const id of batch.ids) seen.add(id);
+            cursor = batch.cursor;
+          }
+        })();
+        await Promise.all(
+          records.map((record, i) =>
+            i % 2 ? store.revoke("cc", [revocationOf(record, NOW)]) : store.update("cc", updateOf(record, record.name, new Date(NOW.getTime() + DAY))),
+          ),
+        );
+        writing = false;
+        await reader;
+        for (const id of (await readChanges(store, cursor)).ids) seen.add(id);
+        expect([...seen].sort()).toEqual(records.map((record) => record.id).sort());
       } finally {
         await store.close();
       }

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { AuditLog } from "../../service/keys/audit-log.js";
 import { newKeyRecord } from "../../service/keys/key-issuer.js";
 import { createLogger } from "../../service/logger.js";
-import { KEYS_COLLECTION, MongoKeyStore, ROLL_REPAIR_AFTER_MS } from "../../service/store/mongodb/mongodb-key-store.js";
+import { CHANGE_VISIBILITY_WINDOW_MS, KEYS_COLLECTION, MongoKeyStore, ROLL_REPAIR_AFTER_MS } from "../../service/store/mongodb/mongodb-key-store.js";
 import { ferretDbUri, realMongoUri, TEST_PEPPER } from "../support/database.js";
-import { describeKeyStoreConformance } from "./conformance.js";
+import { describeKeyStoreConformance, readChanges } from "./conformance.js";
 
 const open = (uri: () => string) => () =>
   MongoKeyStore.open(
@@ -116,6 +116,35 @@ describe("MongoDB engine: repair after a crash (FerretDB)", () => {
       const document = await keys.findOne({ _id: record.id });
       expect(Object.keys(document ?? {}).filter((field) => ["audit_outbox", "roll_undo"].includes(field))).toEqual([]);
       expect(await store.listAuditEvents({ companyId: "acme", now: NOW }, undefined, 10)).toHaveLength(3);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("MongoDB change log", () => {
+  it("an entry stamped before one a reader has seen, but visible only after it, is still read (once)", async () => {
+    const store = await open(ferretDbUri)();
+    try {
+      const now = new Date();
+      const [early, late] = ["Early", "Late"].map((name) => newKeyRecord(TEST_PEPPER, { companyId: "w", name, scopes: [], expireTime: null, createdBy: null }, now, 0).record);
+      for (const record of [early!, late!]) await store.insert(record, null);
+      const start = (await store.changesSince(null)).cursor;
+      const audit = new AuditLog(400 * 86_400_000);
+      const actor = { keyId: "key_acac00000001", address: "127.0.0.1", userAgent: "test" };
+      await store.update("w", { id: late!.id, expected: { name: "Late", expire_time: null }, name: "Late", expire_time: now, purge_time: null, event: audit.event("update", late!, actor, [], now) });
+      const first = await readChanges(store, start);
+      expect(first.ids).toEqual([late!.id]);
+      // A concurrent writer's change stamped earlier than the one just read (on the server's clock), which
+      // becomes visible only now: what a slow write, or a new primary with a slower clock, looks like.
+      const stamp = (await store.db.collection<{ _id: string; change_time: Date }>(KEYS_COLLECTION).findOne({ _id: late!.id }))!.change_time;
+      await store.db.collection<{ _id: string }>(KEYS_COLLECTION).updateOne(
+        { _id: early!.id },
+        { $set: { expire_time: now, change_time: new Date(stamp.getTime() - CHANGE_VISIBILITY_WINDOW_MS / 2) }, $inc: { change_seq: 1 } },
+      );
+      const second = await readChanges(store, first.cursor);
+      expect(second).toMatchObject({ ids: [early!.id], complete: true });
+      expect((await readChanges(store, second.cursor)).ids, "each entry once").toEqual([]);
     } finally {
       await store.close();
     }

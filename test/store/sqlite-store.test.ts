@@ -8,11 +8,15 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreUnusableError } from "../../service/store/key-store.js";
 import { planSegments, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
+import { AuditLog } from "../../service/keys/audit-log.js";
+import { newKeyRecord } from "../../service/keys/key-issuer.js";
+import type { KeyRecord } from "../../service/store/key-store.js";
 import { auditIndexOf, auditPageSql } from "../../service/store/sqlite/audit-sql.js";
 import { COUNT_INDEX, countSql, indexOf, ROWS_BY_ID_SQL, segmentSql } from "../../service/store/sqlite/list-sql.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
 import { SELECT_MANY_IN_COMPANY, SELECT_UNAUDITED_EXPIRIES, SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
-import { describeKeyStoreConformance } from "./conformance.js";
+import { TEST_PEPPER } from "../support/database.js";
+import { describeKeyStoreConformance, readChanges } from "./conformance.js";
 
 const freshFile = () => join(mkdtempSync(join(tmpdir(), "api-access-store-")), "api-keys.sqlite");
 const open = (file = freshFile()) => SqliteKeyStore.open(file, { busyTimeoutMs: 2_000 });
@@ -136,6 +140,64 @@ describe("SQLite query plans", () => {
       const purge = store.explain("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)", [0, 1_000]).join(" / ");
       expect(purge).toMatch(/SEARCH api_keys USING (COVERING )?INDEX api_keys_purge_time \(purge_time<\?\)/);
       expect(purge).not.toMatch(/\bSCAN api_keys\b/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("SQLite change log", () => {
+  const audit = new AuditLog(400 * 86_400_000);
+  const actor = { keyId: "key_acac00000001", address: "127.0.0.1", userAgent: "test" };
+  /** An Update setting `record`'s expiry, expecting it as it is stored now. */
+  const expiryChange = (record: KeyRecord, from: Date | null, to: Date | null) => ({
+    id: record.id,
+    expected: { name: record.name, expire_time: from },
+    name: record.name,
+    expire_time: to,
+    purge_time: null,
+    event: audit.event("update", record, actor, [], NOW),
+  });
+
+  it("is written in the change's own transaction, keeps its newest entries, and tells a reader it fell behind", async () => {
+    const store = SqliteKeyStore.open(freshFile(), { busyTimeoutMs: 2_000, changeLogEntries: 5 });
+    try {
+      const records = Array.from({ length: 8 }, (_, i) => newKeyRecord(TEST_PEPPER, { companyId: "p", name: `Pruned ${i}`, scopes: [], expireTime: null, createdBy: null }, NOW, 0).record);
+      for (const record of records) await store.insert(record, null);
+      const start = (await store.changesSince(null)).cursor;
+      for (const record of records.slice(0, 3)) await store.update("p", expiryChange(record, null, NOW));
+      const upToDate = await readChanges(store, start);
+      expect(upToDate).toMatchObject({ ids: records.slice(0, 3).map((record) => record.id), complete: true });
+      // Eight more changes with room for five: the reader at upToDate.cursor has lost three unread ones.
+      for (const [index, record] of records.entries()) await store.update("p", expiryChange(record, index < 3 ? NOW : null, new Date(NOW.getTime() + 1)));
+      const behind = await readChanges(store, upToDate.cursor);
+      expect(behind.complete).toBe(false);
+      expect(behind.ids).toEqual(records.slice(3).map((record) => record.id));
+      expect(await readChanges(store, behind.cursor)).toMatchObject({ ids: [], complete: true });
+      // A failed change leaves no entry: the unknown key's change is no change at all.
+      expect((await store.update("p", { ...expiryChange(records[0]!, null, NOW), id: "key_000000000000" })).record).toBeNull();
+      expect((await readChanges(store, behind.cursor)).ids).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a file at schema version 1 gets the change log at its next start, and keeps its keys", async () => {
+    const file = freshFile();
+    const old = new DatabaseSync(file);
+    old.exec(MIGRATIONS[0]!.sql);
+    old.exec("PRAGMA user_version = 1");
+    const record = newKeyRecord(TEST_PEPPER, { companyId: "v1", name: "From version 1", scopes: [], expireTime: null, createdBy: null }, NOW, 0).record;
+    old
+      .prepare("INSERT INTO api_keys (id, company_id, name, name_lower, secret_hash, scopes, create_time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(record.id, record.company_id, record.name, record.name_lower, record.secret_hash, JSON.stringify(record.scopes), record.create_time.getTime());
+    old.close();
+    const store = open(file);
+    try {
+      expect(await store.findById(record.id)).toEqual(record);
+      const start = (await store.changesSince(null)).cursor;
+      await store.revoke("v1", [{ id: record.id, revoke_time: NOW, purge_time: null, event: audit.event("revoke", record, actor, [], NOW) }]);
+      expect((await readChanges(store, start)).ids).toEqual([record.id]);
     } finally {
       await store.close();
     }

@@ -1,5 +1,5 @@
 /**
- * Starts the run's MongoDB-compatible server (FerretDB, built once by install-ferretdb.mjs) in a
+ * Starts the run's MongoDB-compatible server (FerretDB, built once by go-tools/install-go-tools.mjs) in a
  * temporary directory for the tests of the MongoDB engine, and stops it at the end. Tests of the
  * embedded default need no server: each has its own SQLite DATA_DIR. With TEST_MONGODB_URI set, the
  * MongoDB-engine tests also run against that real MongoDB (see database.ts).

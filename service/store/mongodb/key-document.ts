@@ -28,6 +28,9 @@ export type KeyDocument = Omit<KeyRecord, "id"> & {
   roll_undo?: RollUndo;
   /** True once the key's expiry is in the audit log (or it was revoked before it expired). */
   expiry_audited?: boolean;
+  /** The key's entry in the change log (see CHANGE_STAMP in mongodb-key-store.ts): how often it changed, and when last. */
+  change_seq?: number;
+  change_time?: Date;
 };
 
 /** The document of a record (without bookkeeping). */
@@ -38,7 +41,7 @@ export function toDocument(record: KeyRecord): KeyDocument {
 
 /** The record of a document: the bookkeeping fields are left out; fields of older versions are defaulted. */
 export function toRecord(document: KeyDocument): KeyRecord {
-  const { _id, audit_outbox: _outbox, roll_undo: _undo, expiry_audited: _audited, ...rest } = document;
+  const { _id, audit_outbox: _outbox, roll_undo: _undo, expiry_audited: _audited, change_seq: _seq, change_time: _time, ...rest } = document;
   return { id: _id, ...rest, rolled_from: rest.rolled_from ?? null, rolled_to: rest.rolled_to ?? null };
 }
 

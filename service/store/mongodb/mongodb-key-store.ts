@@ -27,6 +27,8 @@ import {
   type KeyRecord,
   type KeyRoll,
   type KeyStore,
+  type ChangeBatch,
+  type ChangeCursor,
   type KeyUpdate,
   type Revocation,
   type RevocationResult,
@@ -75,6 +77,8 @@ const LIST_INDEXES = [
 const SPARSE_INDEXES = [
   { name: "audit_outbox", key: { audit_outbox: 1 } },
   { name: "roll_undo_at", key: { "roll_undo.at": 1 } },
+  // The change log: the keys that ever changed, by the server's time of their last change (see CHANGE_STAMP).
+  { name: "change_time", key: { change_time: 1 } },
 ] as const;
 /** The audit log's indexes: newest first in a company, alone or after one equality. */
 const AUDIT_INDEXES = [
@@ -83,6 +87,27 @@ const AUDIT_INDEXES = [
   { name: "company_actor_time", key: { company_id: 1, actor_key_id: 1, time: -1, _id: -1 } },
   { name: "company_action_time", key: { company_id: 1, action: 1, time: -1, _id: -1 } },
 ] as const;
+/**
+ * The change log is the key documents themselves: every change of a key (revoke, update, roll and its undo)
+ * stamps the document it changes with `change_time` (the server's clock, $currentDate: instances' clocks
+ * never enter it) and `change_seq` (+1), in the same single-document write as the change, so the entry can
+ * never exist without the change or the change without it, and it is bounded by the number of keys.
+ * Readers walk the change_time index by time.
+ */
+const CHANGE_STAMP = { $inc: { change_seq: 1 }, $currentDate: { change_time: true } } as const;
+/**
+ * How far back each read of the change log looks again behind the newest stamp seen. A change is stamped
+ * when the server applies it but becomes visible when its write completes, so two concurrent writers' entries
+ * can appear out of stamp order; after a primary fails over, the new primary's clock may also lag the old
+ * one's. Entries are told apart by (id, change_seq), so reading a window again costs a few index entries.
+ */
+export const CHANGE_VISIBILITY_WINDOW_MS = 10_000;
+/** Entries one changesSince reads at most; more than that within the window and readers drop their caches. */
+const CHANGE_READ_LIMIT = 5_000;
+
+/** The change log's cursor here: the newest stamp seen, and the entries seen within the window before it. */
+type MongoCursor = ChangeCursor & { readonly newest: number; readonly seen: ReadonlyMap<string, number> };
+
 /** Indexes of earlier versions that no query uses any more; dropped at start. */
 const RETIRED_INDEXES = ["company_revoke_time"] as const;
 
@@ -316,15 +341,15 @@ export class MongoKeyStore implements KeyStore {
     return this.#serialized(() =>
       this.#keys.updateOne(
         { _id: id, company_id: companyId, revoke_time: null },
-        { $set: { revoke_time, purge_time, [`audit_outbox.${event.id}`]: toAuditDocument(event) } },
+        { $set: { revoke_time, purge_time, [`audit_outbox.${event.id}`]: toAuditDocument(event) }, ...CHANGE_STAMP },
       ),
     );
   }
 
   /**
-   * FerretDB only: checks a revocation again a little later and re-applies it if it was undone. On a
-   * FerretDB shared by several instances, another instance's last-use write that read the document before
-   * the revoke can still write it back afterwards (one update's duration later).
+   * FerretDB only: checks a change again a little later and re-applies it if it was undone. On a FerretDB
+   * shared by several instances, another instance's last-use write that read the document before the change
+   * can still write it back afterwards (one update's duration later).
    */
   #confirmLater(companyId: string, revocations: readonly Revocation[]): void {
     if (revocations.length === 0) return;
@@ -342,7 +367,7 @@ export class MongoKeyStore implements KeyStore {
             for (const { _id } of undone) await this.#applyRevocation(companyId, byId.get(_id)!);
             await this.#flushOutbox(undone.map((document) => document._id));
           })
-          .catch(() => undefined); // the database is closing or down; the next check (or Revoke again) repairs
+          .catch(() => undefined); // the database is closing or down; the next check (or the change again) repairs
       }, delay).unref();
     }
   }
@@ -353,7 +378,7 @@ export class MongoKeyStore implements KeyStore {
       const result = await this.#serialized(() =>
         this.#keys.updateOne(
           { _id: id, company_id: companyId, revoke_time: null, name: expected.name, expire_time: expected.expire_time },
-          { $set: { name, name_lower: name.toLowerCase(), expire_time, purge_time, [`audit_outbox.${event.id}`]: toAuditDocument(event) } },
+          { $set: { name, name_lower: name.toLowerCase(), expire_time, purge_time, [`audit_outbox.${event.id}`]: toAuditDocument(event) }, ...CHANGE_STAMP },
         ),
       );
       const applied = result.matchedCount === 1;
@@ -384,6 +409,7 @@ export class MongoKeyStore implements KeyStore {
               roll_undo: { expire_time: expected.expire_time, purge_time: roll.previous_purge_time, at: rollEvent.time },
               [`audit_outbox.${rollEvent.id}`]: toAuditDocument(rollEvent),
             },
+            ...CHANGE_STAMP,
           },
         ),
       );
@@ -431,6 +457,7 @@ export class MongoKeyStore implements KeyStore {
         {
           $set: { rolled_to: null, expire_time: document.roll_undo!.expire_time, purge_time: document.roll_undo!.purge_time },
           $unset: { roll_undo: "", ...Object.fromEntries(rollEvents.map((event) => [`audit_outbox.${event._id}`, "" as const])) },
+          ...CHANGE_STAMP,
         },
       ),
     );
@@ -485,6 +512,40 @@ export class MongoKeyStore implements KeyStore {
 
   listAuditEvents(filter: AuditFilter, after: AuditCursor | undefined, limit: number): Promise<AuditEventRecord[]> {
     return this.#run(async () => (await this.#audit.find(auditPageFilter(filter, after)).sort(AUDIT_SORT).limit(limit).toArray()).map(toAuditRecord));
+  }
+
+  changesSince(cursor: ChangeCursor | null): Promise<ChangeBatch> {
+    return this.#run(async () => {
+      let newest: number;
+      let seen: ReadonlyMap<string, number>;
+      if (cursor === null) {
+        // The server's clock, as the stamps are: the log's present end, whatever this instance's clock says.
+        // The entries of the window before it count as seen: a new reader starts after them.
+        const hello = await this.db.command({ hello: 1 });
+        newest = hello.localTime instanceof Date ? hello.localTime.getTime() : Date.now();
+        seen = new Map();
+      } else {
+        ({ newest, seen } = cursor as MongoCursor);
+      }
+      const entries = await this.#keys
+        .find({ change_time: { $gte: new Date(newest - CHANGE_VISIBILITY_WINDOW_MS) } }, { projection: { _id: 1, change_seq: 1, change_time: 1 } })
+        .sort({ change_time: 1 })
+        .limit(CHANGE_READ_LIMIT)
+        .toArray();
+      const ids: string[] = [];
+      let latest = newest;
+      for (const entry of entries) {
+        latest = Math.max(latest, entry.change_time?.getTime() ?? 0);
+        if (seen.get(entry._id) !== entry.change_seq) ids.push(entry._id);
+      }
+      const nextSeen = new Map<string, number>();
+      for (const entry of entries) {
+        if ((entry.change_time?.getTime() ?? 0) >= latest - CHANGE_VISIBILITY_WINDOW_MS) nextSeen.set(entry._id, entry.change_seq ?? 0);
+      }
+      const next = { newest: latest, seen: nextSeen } as unknown as MongoCursor;
+      if (cursor === null) return { ids: [], cursor: next, complete: true, more: false };
+      return { ids, cursor: next, complete: entries.length < CHANGE_READ_LIMIT, more: false };
+    });
   }
 
   /**
@@ -552,22 +613,22 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /** Through a change stream; null when the server has none (FerretDB, a standalone mongod). */
-  async watchRevocations(onRevoked: (id: string) => void): Promise<Subscription | null> {
+  async watchChanges(onChanged: (id: string) => void): Promise<Subscription | null> {
     const stream = this.#keys.watch<KeyDocument>([
-      { $match: { operationType: "update", "updateDescription.updatedFields.revoke_time": { $exists: true } } },
+      { $match: { operationType: "update", "updateDescription.updatedFields.change_seq": { $exists: true } } },
     ]);
     try {
       await stream.tryNext(); // surfaces "not supported" at once instead of in the background
     } catch (error) {
       await stream.close().catch(() => undefined);
-      this.logger.info({ reason: (error as Error).message }, "no change streams: revocations reach other instances through their own reads");
+      this.logger.info({ reason: (error as Error).message }, "no change streams: key changes reach this instance through the change log alone");
       return null;
     }
     const pump = (async () => {
       for await (const change of stream) {
-        if (change.operationType === "update" && typeof change.documentKey._id === "string") onRevoked(change.documentKey._id);
+        if (change.operationType === "update" && typeof change.documentKey._id === "string") onChanged(change.documentKey._id);
       }
-    })().catch((error: unknown) => this.logger.warn({ err: error }, "revocation change stream ended"));
+    })().catch((error: unknown) => this.logger.warn({ err: error }, "key change stream ended (the change log still runs)"));
     return {
       async close() {
         await stream.close();

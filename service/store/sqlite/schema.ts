@@ -116,6 +116,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_keys_company_created_by ON api_keys (company_id, created_by, create_time, id, purge_time, revoke_time, expire_time, last_used_time, name_lower);
     `,
   },
+  {
+    version: 4,
+    description: "the key change log that other processes' caches follow",
+    // One row per change, written in the transaction of the change itself. seq (AUTOINCREMENT: never reused,
+    // even after pruning) is the readers' cursor; SQLite has one writer at a time, so a row with a higher seq
+    // never becomes visible before a lower one. Bounded by pruning the oldest rows (a rowid range delete).
+    sql: `
+      CREATE TABLE key_changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        key_id      TEXT NOT NULL,
+        change_time INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,21 +1,19 @@
 /**
  * FerretDB v1.24.2 with its SQLite backend: the MongoDB-compatible server the tests and benchmarks run
- * the MongoDB engine against (built once into .cache/ by install-ferretdb.mjs, which `npm test` runs
- * first). Test-only: the service itself never starts a database. The server listens on loopback only,
+ * the MongoDB engine against (built once into .cache/ by ../go-tools/install-go-tools.mjs, which `npm test`
+ * runs first). Test-only: the service itself never starts a database. The server listens on loopback only,
  * on a free port; its data lives under the directory given and survives a restart.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
+import { goToolPath } from "../go-tools.js";
 
-const FERRETDB_VERSION = "v1.24.2";
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-/** Where install-ferretdb.mjs leaves the FerretDB binary. */
-export const FERRETDB_BINARY = join(repoRoot, ".cache", `ferretdb-${FERRETDB_VERSION}`, "ferretdb");
+/** Where the installer leaves the FerretDB binary. */
+export const FERRETDB_BINARY = goToolPath("ferretdb");
 
 /** A running FerretDB. */
 export interface FerretDbServer {
@@ -48,7 +46,7 @@ export async function freePort(): Promise<number> {
 function commandFor(dataDir: string, port: number): { binary: string; args: string[] } {
   const binary = process.env.FERRETDB_BIN ?? (existsSync(FERRETDB_BINARY) ? FERRETDB_BINARY : commandOnPath("ferretdb"));
   if (!binary) {
-    throw new Error(`FerretDB is not built (looked for ${FERRETDB_BINARY} and ferretdb on PATH): run \`node test/support/ferretdb/install-ferretdb.mjs\` (npm test does it first; it needs Go once)`);
+    throw new Error(`FerretDB is not built (looked for ${FERRETDB_BINARY} and ferretdb on PATH): run \`node test/support/go-tools/install-go-tools.mjs ferretdb\` (npm test does it first; it needs Go once)`);
   }
   const sqliteDir = join(dataDir, "ferretdb");
   const stateDir = join(dataDir, "ferretdb-state");
