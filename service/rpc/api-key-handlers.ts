@@ -94,6 +94,11 @@ export function apiKeyServiceImpl(keys: KeysService, catalogue: ScopeCatalogue):
       return { auditEvents: page.events.map(toAuditEvent), nextPageToken: page.nextPageToken };
     },
 
+    getKeyUsage() {
+      // The contract comes first so the clients can be built against it; the counting follows.
+      throw new ConnectError("GetKeyUsage is not served by this version yet", Code.Unimplemented);
+    },
+
     async verify(req, ctx) {
       const { result, at } = await keys.verify(req.key, ctx.values.get(requestOriginKey).address);
       return {

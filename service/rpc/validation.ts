@@ -165,7 +165,7 @@ const keyIdFilter = (bootstrap: boolean) =>
         .transform((id) => (id === "" ? undefined : id)),
     );
 
-const SORT_COLUMNS: Readonly<Record<SortField, SortColumn>> = {
+const SORT_COLUMNS: Readonly<Partial<Record<SortField, SortColumn>>> = {
   [SortField.UNSPECIFIED]: "default",
   [SortField.NAME]: "name",
   [SortField.CREATE_TIME]: "create_time",
@@ -237,7 +237,7 @@ export function parseListRequest(req: ListRequest): ListKeysRequest {
     lastUsedTime: valid.last_used_time,
     expireTime: valid.expire_time,
     status: valid.status,
-    sortBy: valid.sort_by,
+    sortBy: valid.sort_by as SortColumn,
     descending: valid.descending,
     pageSize: valid.page_size,
     pageToken: valid.page_token,
