@@ -18,11 +18,10 @@ import { ApiKeyService, Status, VerifyCode } from "../../proto/gen/tokenizer/api
 import { bearer, connectClient, grpcJsCall, postConnectJson } from "../support/clients.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
 import { grpcurl, grpcurlPath } from "../support/grpcurl.js";
-import { parseLogLine } from "../support/listening-line.js";
 import { KEY_TEXT } from "../support/rejections.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { REPO_ROOT, spawnService, type ServiceProcess } from "../support/service.js";
-import { adminKeyFromNotice } from "../reliability/support/service-process.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { adminKeyFromNotice, parseLogLine, spawnService, type ServiceProcess } from "../support/service-process.js";
 
 /** Node 24: the repository's `node` package, standing in for the production host's Node. */
 const NODE_24_BIN = dirname(realpathSync(join(REPO_ROOT, "node_modules/.bin/node")));

@@ -24,9 +24,10 @@ import { generateKey } from "../../proto/keys/key-format.js";
 import { grpcClient } from "../support/clients.js";
 import { createTestDatabase, type SnapshotRow, type TestDatabase } from "../support/database.js";
 import { KEY_TEXT, wrongKeyShapes } from "../support/rejections.js";
-import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
+import { metricSum, scrapeMetrics } from "../support/metrics.js";
+import { adminKeyFromNotice, spawnService, type ServiceProcess } from "../support/service-process.js";
+import { testEnv } from "../support/service.js";
 import { envelope, rawGrpc, rawHttp1, type RawAnswer, type RawGrpc } from "./support/raw-http.js";
-import { adminKeyFromNotice, metricSum, scrapeMetrics } from "./support/service-process.js";
 
 const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 1_600);
 /** Requests sent at once per fast-check run (shrinking still works: a failing batch shrinks as an array). */

@@ -15,7 +15,7 @@ import { goTool } from "../support/go-tools.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
 import { grpcurl } from "../support/grpcurl.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { REPO_ROOT } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
 
 let h: Harness;
 let secret: string;

@@ -9,7 +9,8 @@ import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js"
 import { connectClient } from "../support/clients.js";
 import { KEY_TEXT } from "../support/rejections.js";
 import { createTestDatabase, ENGINES } from "../support/database.js";
-import { spawnService, startTestService, type ServiceProcess } from "../support/service.js";
+import { spawnService, type ServiceProcess } from "../support/service-process.js";
+import { startTestService } from "../support/service.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "api-access-restart-"));
 const running: ServiceProcess[] = [];

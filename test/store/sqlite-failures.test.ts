@@ -16,7 +16,8 @@ import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js"
 import { grpcClient } from "../support/clients.js";
 import { sqliteDatabase } from "../support/database.js";
 import { expectRejected } from "../support/rejections.js";
-import { spawnService, startTestService } from "../support/service.js";
+import { spawnService } from "../support/service-process.js";
+import { startTestService } from "../support/service.js";
 
 const mounts: string[] = [];
 afterAll(() => {
