@@ -20,7 +20,6 @@
 import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
 import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
-import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
 import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
 import type { KeyRecord } from "../store/key-store.js";
 import type { FloodGuard } from "./flood-guard.js";
@@ -34,6 +33,11 @@ export type VerifyResult =
 /** Where records come from (the store). */
 export interface KeyLookup {
   findById(id: string): Promise<KeyRecord | null>;
+}
+
+/** Where valid uses are noted (the last-use recorder): in memory, never a write on the request path. */
+export interface UseRecorder {
+  record(id: string, time: Date): void;
 }
 
 /** Observes verifications (metrics); optional. */
@@ -75,7 +79,7 @@ export class Verifier {
   constructor(
     private readonly lookup: KeyLookup,
     private readonly pepper: string,
-    private readonly lastUse: LastUseRecorder,
+    private readonly lastUse: UseRecorder,
     options: VerifierOptions,
     private readonly observer: VerifyObserver = {},
     private readonly guard?: FloodGuard,
