@@ -24,7 +24,8 @@ import { grpcClient } from "../support/clients.js";
 import { startFerretDb } from "../support/ferretdb/ferretdb-server.js";
 import type { BenchContext } from "./context.js";
 import { openLoop } from "./load.js";
-import { metricValue, startChild, type ChildServer } from "./processes.js";
+import { metricSum } from "../support/metrics.js";
+import { startChild, type ChildServer } from "./processes.js";
 import { fmt, ratio, type Section, type Target } from "./report.js";
 import { median } from "./stats.js";
 import { BENCH_PEPPER, seedVerifiableKeys, sqliteDataDir, sqliteEnv } from "./verifiable-keys.js";
@@ -52,12 +53,12 @@ interface WriteCounts {
 async function writeCountsOf(server: ChildServer): Promise<WriteCounts> {
   const text = await server.metrics();
   return {
-    lastUseSent: metricValue(text, "apikeys_use_updates_sent_total", { kind: "last_use" }),
-    lastUseModified: metricValue(text, "apikeys_use_documents_modified_total", { kind: "last_use" }),
-    usageSent: metricValue(text, "apikeys_use_updates_sent_total", { kind: "usage" }),
-    usageModified: metricValue(text, "apikeys_use_documents_modified_total", { kind: "usage" }),
-    driverStatements: metricValue(text, "apikeys_database_update_statements_total", { collection: "api_keys" }),
-    driverModified: metricValue(text, "apikeys_database_documents_modified_total", { collection: "api_keys" }),
+    lastUseSent: metricSum(text, "apikeys_use_updates_sent_total", { kind: "last_use" }),
+    lastUseModified: metricSum(text, "apikeys_use_documents_modified_total", { kind: "last_use" }),
+    usageSent: metricSum(text, "apikeys_use_updates_sent_total", { kind: "usage" }),
+    usageModified: metricSum(text, "apikeys_use_documents_modified_total", { kind: "usage" }),
+    driverStatements: metricSum(text, "apikeys_database_update_statements_total", { collection: "api_keys" }),
+    driverModified: metricSum(text, "apikeys_database_documents_modified_total", { collection: "api_keys" }),
   };
 }
 

@@ -10,7 +10,8 @@ import { createClient } from "@connectrpc/connect";
 import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createDashboardTransport } from "../../tui/client/transport.js";
 import { readTable } from "./support/screen-table.js";
-import { REPO_ROOT, startEmbeddedService } from "./support/service-process.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { startEmbeddedService } from "../support/service-process.js";
 import { dashboardCommand, hasTmux, openTerminal } from "./support/terminal.js";
 
 const SCREENS = join(REPO_ROOT, "test/dashboard/screens");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KNOWN_SCOPES, DEFAULT_SCOPES } from "../../tui/client/scope-catalogue.js";
 import { LIST_BINDINGS, MODAL_BINDINGS } from "../../tui/components/key-bindings.js";
-import { REPO_ROOT } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
 
 function section(file: string, title: string): string {
   const text = readFileSync(join(REPO_ROOT, file), "utf8");
