@@ -2,21 +2,10 @@
  * One API key as Zapier users see it: the service's ApiKey message (proto3 JSON) flattened into the
  * columns of the API Access list, with its output field labels and a sample. Never a secret.
  */
+import { enumValueOf, requiredScopeOf, rpcs } from "./contract.js";
+import { InactiveReason, InactiveReasonSchema, Status, StatusSchema, type ApiKeyJson } from "./gen/tokenizer/apikeys/v1/api_keys_pb.js";
 
-/** An ApiKey message in proto3 JSON: camelCase, and fields holding their default value are absent. */
-export interface ApiKeyJson {
-  readonly id?: string;
-  readonly name?: string;
-  readonly createTime?: string;
-  readonly lastUsedTime?: string;
-  readonly expireTime?: string;
-  readonly status?: string;
-  readonly inactiveReason?: string;
-  readonly revokeTime?: string;
-  readonly scopes?: readonly string[];
-  readonly companyId?: string;
-  readonly purgeTime?: string;
-}
+export type { ApiKeyJson };
 
 /** What triggers, the search and the action return for a key; `id` (the Key Identifier) dedupes. */
 export type ApiKeyItem = {
@@ -33,7 +22,12 @@ export type ApiKeyItem = {
   purge_time: string | null;
 };
 
-const INACTIVE_REASONS = { INACTIVE_REASON_REVOKED: "Revoked", INACTIVE_REASON_EXPIRED: "Expired" } as const;
+/** How each inactive reason reads in the item (one for every value of the contract's enum). */
+const INACTIVE_REASON_LABELS: Readonly<Record<InactiveReason, ApiKeyItem["inactive_reason"]>> = {
+  [InactiveReason.UNSPECIFIED]: "",
+  [InactiveReason.REVOKED]: "Revoked",
+  [InactiveReason.EXPIRED]: "Expired",
+};
 
 /** Flattens an ApiKey message into the item Zapier shows. */
 export function toApiKeyItem(key: ApiKeyJson): ApiKeyItem {
@@ -43,8 +37,8 @@ export function toApiKeyItem(key: ApiKeyJson): ApiKeyItem {
     create_time: key.createTime ?? null,
     last_used_time: key.lastUsedTime ?? null,
     expire_time: key.expireTime ?? null,
-    status: key.status === "STATUS_ACTIVE" ? "Active" : "Inactive",
-    inactive_reason: INACTIVE_REASONS[key.inactiveReason as keyof typeof INACTIVE_REASONS] ?? "",
+    status: enumValueOf(StatusSchema, key.status) === Status.ACTIVE ? "Active" : "Inactive",
+    inactive_reason: INACTIVE_REASON_LABELS[enumValueOf(InactiveReasonSchema, key.inactiveReason) ?? InactiveReason.UNSPECIFIED],
     revoke_time: key.revokeTime ?? null,
     scopes: (key.scopes ?? []).join(", "),
     company_id: key.companyId ?? "",
@@ -77,7 +71,7 @@ export const API_KEY_SAMPLE: ApiKeyItem = {
   status: "Active",
   inactive_reason: "",
   revoke_time: null,
-  scopes: "keys:read, keys:write",
+  scopes: [requiredScopeOf(rpcs.list), requiredScopeOf(rpcs.revoke)].join(", "),
   company_id: "acme-estates",
   purge_time: null,
 };
