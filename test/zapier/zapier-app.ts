@@ -1,5 +1,6 @@
 /**
- * The Zapier app under test: the compiled CommonJS build in zapier-app/dist (what `zapier push` uploads),
+ * The Zapier app under test: the compiled CommonJS build in zapier-app/dist, loaded through
+ * zapier-app/index.js as Zapier's runtime loads it (test/zapier/build.test.ts checks the upload itself),
  * run by zapier-platform-core's app tester against a real service. Helpers to generate keys for it.
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -49,7 +50,8 @@ export function loadZapierApp(): ZapierApp {
   if (built === 0 || sources > newestMtime(join(ZAPIER_APP_DIR, "dist"), ".js")) {
     throw new Error("zapier-app/dist is missing or older than zapier-app/src or proto/keys: run `npm run -w zapier-app build` (npm test does)");
   }
-  return createRequire(import.meta.url)(main) as ZapierApp;
+  // What Zapier's runtime loads: index.js beside package.json, which requires dist/index.js.
+  return createRequire(import.meta.url)(join(ZAPIER_APP_DIR, "index.js")) as ZapierApp;
 }
 
 /** The app and an app tester for it. */
