@@ -20,6 +20,9 @@ export type ApiKeyItem = {
   scopes: string;
   company_id: string;
   purge_time: string | null;
+  created_by: string;
+  rolled_from: string;
+  rolled_to: string;
 };
 
 /** How each inactive reason reads in the item (one for every value of the contract's enum). */
@@ -43,6 +46,9 @@ export function toApiKeyItem(key: ApiKeyJson): ApiKeyItem {
     scopes: (key.scopes ?? []).join(", "),
     company_id: key.companyId ?? "",
     purge_time: key.purgeTime ?? null,
+    created_by: key.createdBy ?? "",
+    rolled_from: key.rolledFrom ?? "",
+    rolled_to: key.rolledTo ?? "",
   };
 }
 
@@ -59,6 +65,9 @@ export const API_KEY_OUTPUT_FIELDS = [
   { key: "scopes", label: "Scopes", type: "string" },
   { key: "company_id", label: "Company ID", type: "string" },
   { key: "purge_time", label: "Removed From List At", type: "datetime" },
+  { key: "created_by", label: "Created By (Key Identifier)", type: "string" },
+  { key: "rolled_from", label: "Replaces Key (Rolled From)", type: "string" },
+  { key: "rolled_to", label: "Replaced By Key (Rolled To)", type: "string" },
 ] as const;
 
 /** A sample key for the Zap editor when the account has none to show. */
@@ -74,4 +83,7 @@ export const API_KEY_SAMPLE: ApiKeyItem = {
   scopes: [requiredScopeOf(rpcs.list), requiredScopeOf(rpcs.revoke)].join(", "),
   company_id: "acme-estates",
   purge_time: null,
+  created_by: "key_9b1e0c7a4d21",
+  rolled_from: "",
+  rolled_to: "",
 };
