@@ -41,7 +41,7 @@ describe("Zapier middleware", () => {
     // ExpiredAuthError would mark the whole connection stale: Zaps that only revoke would stop too.
     expect(failure).toMatchObject({ name: "AppError", code: "permission_denied" });
     expect(failure.message).toContain('Your Tokenizer.Estate API key lacks the "keys:read" scope');
-    expect(failure.message).toContain("so Zapier cannot use New API Key, API Key Expiring Soon, Find API Key or the Key Identifier dropdowns with it");
+    expect(failure.message).toContain("so Zapier cannot use New API Key, API Key Expiring Soon, Key Revoked, Key Rolled, Find API Key or the Key Identifier dropdowns with it");
     expect(failure.message).toContain(writer.id);
   });
 

@@ -13,6 +13,7 @@ import { toApiKeyItem, type ApiKeyItem, type ApiKeyJson } from "./api-key-item.j
 import { enumValueOf, requiredScopeOf, rpcs, type ResponseJson } from "./contract.js";
 import { VerifyCode, VerifyCodeSchema } from "./gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { KEY_LENGTH, KEY_PREFIX, keyIdOf } from "./keys/key-format.js";
+import { featuresNeeding, listed } from "./features.js";
 import { listKeys } from "./list-keys.js";
 import { apiKeyOf, baseUrlOf, callService, PRODUCTION_BASE_URL } from "./service-client.js";
 
@@ -70,6 +71,10 @@ async function connectionLabel(_z: ZObject, bundle: Bundle): Promise<string> {
   return baseUrl === PRODUCTION_BASE_URL ? label : `${label} at ${new URL(baseUrl).host}`;
 }
 
+/** The scope the connection test needs (List's), and the one the actions that change keys need (Revoke's). */
+const READ_SCOPE = requiredScopeOf(rpcs.list) ?? "";
+const WRITE_SCOPE = requiredScopeOf(rpcs.revoke) ?? "";
+
 /** The app's authentication definition. */
 export default {
   type: "custom",
@@ -81,8 +86,8 @@ export default {
       type: "password",
       helpText:
         "In Tokenizer.Estate open **API Access**, click **Generate Key**, name it e.g. `Zapier_Main`, and paste the key " +
-        `here (it is shown only once). The key needs the \`${requiredScopeOf(rpcs.list)}\` scope to connect (every trigger, Find API Key and the ` +
-        `Key Identifier dropdown read the key list); Revoke API Key also needs \`${requiredScopeOf(rpcs.revoke)}\`. Checking the connection, ` +
+        `here (it is shown only once). The key needs the \`${READ_SCOPE}\` scope to connect (${listed(featuresNeeding(READ_SCOPE), "and")} ` +
+        `use it too); ${listed(featuresNeeding(WRITE_SCOPE), "and")} also need \`${WRITE_SCOPE}\`. Checking the connection, ` +
         "like every call Zapier makes, counts as a use of the key (its Last used at).",
     },
     {

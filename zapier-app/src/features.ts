@@ -9,6 +9,8 @@ import revokeApiKey from "./creates/revoke-api-key.js";
 import findApiKey from "./searches/find-api-key.js";
 import apiKeyChoices from "./triggers/api-key-choices.js";
 import apiKeyExpiringSoon from "./triggers/api-key-expiring-soon.js";
+import keyRevoked from "./triggers/key-revoked.js";
+import keyRolled from "./triggers/key-rolled.js";
 import newApiKey from "./triggers/new-api-key.js";
 
 /** One trigger, search or action: its key, the name users see, and the RPCs it calls. */
@@ -27,6 +29,8 @@ function nameOf(operation: { readonly key: string; readonly display: { readonly 
 export const FEATURES: readonly Feature[] = [
   { key: newApiKey.key, name: nameOf(newApiKey), calls: [rpcs.list] },
   { key: apiKeyExpiringSoon.key, name: nameOf(apiKeyExpiringSoon), calls: [rpcs.list] },
+  { key: keyRevoked.key, name: nameOf(keyRevoked), calls: [rpcs.listAuditEvents, rpcs.list] },
+  { key: keyRolled.key, name: nameOf(keyRolled), calls: [rpcs.listAuditEvents, rpcs.list] },
   { key: findApiKey.key, name: nameOf(findApiKey), calls: [rpcs.list] },
   { key: revokeApiKey.key, name: nameOf(revokeApiKey), calls: [rpcs.revoke] },
   // Hidden: users meet it as the Key Identifier field's dropdown.

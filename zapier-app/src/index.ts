@@ -9,6 +9,8 @@ import { afters, befores } from "./middleware.js";
 import findApiKey from "./searches/find-api-key.js";
 import apiKeyChoices from "./triggers/api-key-choices.js";
 import apiKeyExpiringSoon from "./triggers/api-key-expiring-soon.js";
+import keyRevoked from "./triggers/key-revoked.js";
+import keyRolled from "./triggers/key-rolled.js";
 import newApiKey from "./triggers/new-api-key.js";
 
 // package.json sits outside rootDir, so it is read at run time (it ships in the Zapier build too).
@@ -23,6 +25,8 @@ const app = defineApp({
   triggers: {
     [newApiKey.key]: newApiKey,
     [apiKeyExpiringSoon.key]: apiKeyExpiringSoon,
+    [keyRevoked.key]: keyRevoked,
+    [keyRolled.key]: keyRolled,
     [apiKeyChoices.key]: apiKeyChoices,
   },
   searches: {
