@@ -50,7 +50,7 @@ describe("Zapier middleware", () => {
     const failure = await failureOf(appTester(revokeApiKey, connection(service, reader.secret, { id: reader.id })));
     expect(failure).toMatchObject({ name: "AppError", code: "permission_denied" });
     expect(failure.message).toContain('lacks the "keys:write" scope');
-    expect(failure.message).toContain("so Zapier cannot use Revoke API Key with it");
+    expect(failure.message).toContain("so Zapier cannot use Revoke API Key or Update API Key with it");
   });
 
   it("halts the run for a bad argument (HaltedError, which never counts toward auto-pause), with the service's message", async () => {

@@ -6,6 +6,7 @@
  */
 import { requiredScopeOf, rpcs, type Rpc } from "./contract.js";
 import revokeApiKey from "./creates/revoke-api-key.js";
+import updateApiKey from "./creates/update-api-key.js";
 import findApiKey from "./searches/find-api-key.js";
 import apiKeyChoices from "./triggers/api-key-choices.js";
 import apiKeyExpiringSoon from "./triggers/api-key-expiring-soon.js";
@@ -33,6 +34,7 @@ export const FEATURES: readonly Feature[] = [
   { key: keyRolled.key, name: nameOf(keyRolled), calls: [rpcs.listAuditEvents, rpcs.list] },
   { key: findApiKey.key, name: nameOf(findApiKey), calls: [rpcs.list] },
   { key: revokeApiKey.key, name: nameOf(revokeApiKey), calls: [rpcs.revoke] },
+  { key: updateApiKey.key, name: nameOf(updateApiKey), calls: [rpcs.update] },
   // Hidden: users meet it as the Key Identifier field's dropdown.
   { key: apiKeyChoices.key, name: "the Key Identifier dropdowns", calls: [rpcs.list] },
 ];

@@ -5,6 +5,7 @@
 import zapier, { defineApp } from "zapier-platform-core";
 import authentication from "./authentication.js";
 import revokeApiKey from "./creates/revoke-api-key.js";
+import updateApiKey from "./creates/update-api-key.js";
 import { afters, befores } from "./middleware.js";
 import findApiKey from "./searches/find-api-key.js";
 import apiKeyChoices from "./triggers/api-key-choices.js";
@@ -34,6 +35,7 @@ const app = defineApp({
   },
   creates: {
     [revokeApiKey.key]: revokeApiKey,
+    [updateApiKey.key]: updateApiKey,
   },
 });
 

@@ -14,8 +14,11 @@ import { featuresNeeding, listed } from "./features.js";
  */
 export type FailureKind = "reconnect" | "halt" | "retry-later" | "error";
 
-/** Connect codes that describe this run's input rather than the connection or the service. */
-const HALTING_CODES: ReadonlySet<string> = new Set(["not_found", "invalid_argument"]);
+/**
+ * Connect codes that describe this run's input rather than the connection or the service: a key that
+ * does not exist, a bad value, a key whose state forbids the change (Update of a revoked key).
+ */
+const HALTING_CODES: ReadonlySet<string> = new Set(["not_found", "invalid_argument", "failed_precondition"]);
 
 /** The kind of failure a Connect error code (with its HTTP status) is. */
 export function failureKindOf(status: number, code: string | undefined): FailureKind {
