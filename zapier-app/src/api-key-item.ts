@@ -23,6 +23,7 @@ export type ApiKeyItem = {
   created_by: string;
   rolled_from: string;
   rolled_to: string;
+  uses_last_30_days: number;
 };
 
 /** How each inactive reason reads in the item (one for every value of the contract's enum). */
@@ -49,6 +50,8 @@ export function toApiKeyItem(key: ApiKeyJson): ApiKeyItem {
     created_by: key.createdBy ?? "",
     rolled_from: key.rolledFrom ?? "",
     rolled_to: key.rolledTo ?? "",
+    // int64 in proto3 JSON is a decimal string; counts of one key stay far below 2^53.
+    uses_last_30_days: Number(key.usesLast30Days ?? 0),
   };
 }
 
@@ -68,6 +71,7 @@ export const API_KEY_OUTPUT_FIELDS = [
   { key: "created_by", label: "Created By (Key Identifier)", type: "string" },
   { key: "rolled_from", label: "Replaces Key (Rolled From)", type: "string" },
   { key: "rolled_to", label: "Replaced By Key (Rolled To)", type: "string" },
+  { key: "uses_last_30_days", label: "Uses In The Last 30 Days", type: "integer" },
 ] as const;
 
 /** A sample key for the Zap editor when the account has none to show. */
@@ -86,4 +90,5 @@ export const API_KEY_SAMPLE: ApiKeyItem = {
   created_by: "key_9b1e0c7a4d21",
   rolled_from: "",
   rolled_to: "",
+  uses_last_30_days: 1284,
 };

@@ -8,7 +8,7 @@ import { connectClient } from "../../support/clients.js";
 import { startTestService, type TestService } from "../../support/service.js";
 import { connection, failureOf, generateKey, leaks, zapierAppTester, type GeneratedKey } from "../zapier-app.js";
 
-type Item = { id: string; name: string; status: string; inactive_reason: string; created_by: string; rolled_from: string; rolled_to: string };
+type Item = { id: string; name: string; status: string; inactive_reason: string; created_by: string; rolled_from: string; rolled_to: string; uses_last_30_days: number };
 
 describe("Zapier search: Find API Key", () => {
   const { app, appTester } = zapierAppTester();
@@ -86,6 +86,17 @@ describe("Zapier search: Find API Key", () => {
     expect(before).toMatchObject({ id: old.id, created_by: adminId, rolled_from: "", rolled_to: successor!.id, status: "Active" });
     expect(after).toMatchObject({ id: successor!.id, name: "Reporting_Export", created_by: adminId, rolled_from: old.id, rolled_to: "" });
     expect((await find({ id: adminId }))[0]).toMatchObject({ created_by: "bootstrap" });
+  });
+
+  it("shows how often each key was used in the last 30 days (valid verifications, counted by the service)", async () => {
+    const used = await generateKey(service, "Used_Three_Times");
+    const verifier = connectClient(service.url);
+    for (let i = 0; i < 3; i++) expect((await verifier.verify({ key: used.secret })).valid).toBe(true);
+    expect(await verifier.verify({ key: `${used.secret.slice(0, -1)}${used.secret.endsWith("a") ? "b" : "a"}` })).toMatchObject({ valid: false });
+    const [found] = await find({ id: used.id });
+    expect(found).toMatchObject({ id: used.id, uses_last_30_days: 3 });
+    const [unused] = await find({ name: "CRM_Integration_Backup" });
+    expect(unused).toMatchObject({ uses_last_30_days: 0 });
   });
 
   it("says the key lacks keys:read when it does", async () => {
