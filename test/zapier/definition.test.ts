@@ -47,7 +47,7 @@ describe("Zapier app definition", () => {
     expect(Object.keys(app.searches)).toEqual(["find_api_key"]);
     expect(Object.keys(app.creates)).toEqual(["revoke_api_key", "update_api_key"]);
     const description = (require(join(ZAPIER_APP_DIR, "package.json")) as { description: string }).description;
-    expect(description).toContain("Keys are not generated here");
+    expect(description).toContain("Keys are not generated or rolled here");
   });
 
   it("gives every trigger, search and action a sample and labelled output fields covering it", () => {

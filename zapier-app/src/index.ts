@@ -1,6 +1,7 @@
 /**
- * The Tokenizer.Estate Zapier app: watch, find and revoke API keys of the API Access section. Keys are
- * deliberately never generated here: the full secret would be stored in Zap history.
+ * The Tokenizer.Estate Zapier app: watch, find, update and revoke API keys of the API Access section, and
+ * follow their revocations and rolls. Keys are deliberately never generated or rolled here: the full
+ * secret would be stored in Zap history.
  */
 import zapier, { defineApp } from "zapier-platform-core";
 import authentication from "./authentication.js";
