@@ -1,9 +1,10 @@
 /**
  * Custom authentication with an API key generated in the API Access section. The connection test lists
  * the key itself (List filtered by its own Key Identifier, one row), which needs the scope the contract
- * declares for List, the access every trigger, the search and the Key Identifier dropdown use: a key without it is refused at connect
- * time instead of at the first trigger. A refused key is explained with Verify (which records no use for
- * a key it refuses). The label shows Name / Purpose and Key Identifier only.
+ * declares for List, the access every trigger, the search and the Key Identifier dropdown use: a key
+ * without it is refused at connect time instead of at the first trigger. A refused key is explained
+ * with Verify (which records no use for a key it refuses). The label shows Name / Purpose and Key
+ * Identifier only.
  *
  * Like every authenticated call of the service, the test counts as a use of the key (Last used at): the
  * contract has no call that checks a key's access without recording a use.
