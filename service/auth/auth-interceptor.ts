@@ -1,32 +1,19 @@
 /**
- * Bearer-key authentication and scope checks for the key-management RPCs.
- * Verify, health and reflection need no credential (Verify's credential is the key it checks).
+ * Bearer-key authentication and scope checks for the key-management RPCs, each needing the scope the
+ * contract declares on it (method-access.ts). Verify, health and reflection need no credential (Verify's
+ * credential is the key it checks).
  * The verified caller reaches handlers through `callerKey` in the context values.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
-import { SCOPES, type Scope } from "../keys/scopes.js";
 import type { Verifier } from "../verify/verifier.js";
+import { accessRules } from "./method-access.js";
 import { requestOriginKey } from "./request-origin.js";
 import { callerKey } from "./caller-context.js";
 
-/**
- * The scope each method needs, or null for none (Verify: the key it checks is its credential). Typed over
- * every method of the service, so a new RPC cannot be added without deciding who may call it.
- */
-const REQUIRED_SCOPE: Readonly<Record<keyof typeof ApiKeyService.method, Scope | null>> = {
-  list: SCOPES.read,
-  generate: SCOPES.write,
-  revoke: SCOPES.write,
-  verify: null,
-  listScopes: SCOPES.read,
-  roll: SCOPES.write,
-  update: SCOPES.write,
-  batchRevoke: SCOPES.write,
-  listAuditEvents: SCOPES.read,
-  getKeyUsage: SCOPES.read,
-};
+/** Who may call each method, as the contract declares it on the method (see method-access.ts). */
+const ACCESS_RULES = accessRules(ApiKeyService);
 
 const WHY_REFUSED = {
   malformed: "the bearer key is not an API key of this service (check for a typo or a missing character)",
@@ -42,10 +29,11 @@ const WHY_REFUSED = {
 export function createAuthInterceptor(verifier: Verifier, now: () => Date, catalogue: ScopeCatalogue): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== ApiKeyService.typeName) return next(req);
-    const scope = REQUIRED_SCOPE[req.method.localName as keyof typeof REQUIRED_SCOPE];
-    // A method this table does not know (none today: it is typed over the service) is refused, never let through.
-    if (scope === undefined) throw new ConnectError(`${req.method.name} is not served`, Code.Unimplemented);
-    if (scope === null) return next(req);
+    const rule = ACCESS_RULES.get(req.method.name);
+    // Every method of the service is in the table; a name that is not is refused, never let through.
+    if (rule === undefined) throw new ConnectError(`${req.method.name} is not a method of ${ApiKeyService.typeName}`, Code.Unimplemented);
+    if (rule.credential === "none") return next(req);
+    const { scope } = rule;
 
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -42,12 +42,12 @@ describe("Zapier app definition", () => {
     expect(validateAppDefinition(broken).errors.map((error) => error.property)).toContain("instance.triggers.new_api_key");
   });
 
-  it("offers the two triggers (and the dropdown's hidden one), the search and Revoke, and deliberately no way to generate keys", () => {
-    expect(Object.keys(app.triggers)).toEqual(["new_api_key", "api_key_expiring_soon", "api_key_choices"]);
+  it("offers four triggers (and the dropdown's hidden one), the search, Revoke and Update, and deliberately no way to generate or roll keys", () => {
+    expect(Object.keys(app.triggers)).toEqual(["new_api_key", "api_key_expiring_soon", "key_revoked", "key_rolled", "api_key_choices"]);
     expect(Object.keys(app.searches)).toEqual(["find_api_key"]);
-    expect(Object.keys(app.creates)).toEqual(["revoke_api_key"]);
+    expect(Object.keys(app.creates)).toEqual(["revoke_api_key", "update_api_key"]);
     const description = (require(join(ZAPIER_APP_DIR, "package.json")) as { description: string }).description;
-    expect(description).toContain("Keys are not generated here");
+    expect(description).toContain("Keys are not generated or rolled here");
   });
 
   it("gives every trigger, search and action a sample and labelled output fields covering it", () => {

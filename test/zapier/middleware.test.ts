@@ -41,7 +41,7 @@ describe("Zapier middleware", () => {
     // ExpiredAuthError would mark the whole connection stale: Zaps that only revoke would stop too.
     expect(failure).toMatchObject({ name: "AppError", code: "permission_denied" });
     expect(failure.message).toContain('Your Tokenizer.Estate API key lacks the "keys:read" scope');
-    expect(failure.message).toContain("read the list of API keys");
+    expect(failure.message).toContain("so Zapier cannot use New API Key, API Key Expiring Soon, Key Revoked, Key Rolled, Find API Key or the Key Identifier dropdowns with it");
     expect(failure.message).toContain(writer.id);
   });
 
@@ -50,7 +50,7 @@ describe("Zapier middleware", () => {
     const failure = await failureOf(appTester(revokeApiKey, connection(service, reader.secret, { id: reader.id })));
     expect(failure).toMatchObject({ name: "AppError", code: "permission_denied" });
     expect(failure.message).toContain('lacks the "keys:write" scope');
-    expect(failure.message).toContain("revoke API keys");
+    expect(failure.message).toContain("so Zapier cannot use Revoke API Key or Update API Key with it");
   });
 
   it("halts the run for a bad argument (HaltedError, which never counts toward auto-pause), with the service's message", async () => {

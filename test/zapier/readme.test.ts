@@ -5,11 +5,18 @@
  * published; Zapier's cloud must reach the service).
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KNOWN_SCOPES, DEFAULT_SCOPES } from "../../tui/client/scope-catalogue.js";
 import { LIST_BINDINGS, MODAL_BINDINGS } from "../../tui/components/key-bindings.js";
 import { REPO_ROOT } from "../support/repo-root.js";
+import { ZAPIER_APP_DIR } from "./zapier-app.js";
+
+/** The names users see of the app's triggers, search and actions (the hidden dropdown trigger aside). */
+const FEATURE_NAMES = (createRequire(import.meta.url)(join(ZAPIER_APP_DIR, "dist/features.js")) as { FEATURES: { key: string; name: string }[] }).FEATURES.filter(
+  (feature) => feature.key !== "api_key_choices",
+).map((feature) => feature.name);
 
 function section(file: string, title: string): string {
   const text = readFileSync(join(REPO_ROOT, file), "utf8");
@@ -42,6 +49,16 @@ describe.each(["README.md", "zapier-app/README.md"])("%s: Connect Zapier", (file
     expect(steps).toMatch(/\(`c`\)/);
     expect(steps).toMatch(/press `y`/);
     expect(GENERATE_MODAL).toMatch(/input === "y"\) onClose/);
+  });
+
+  it("names every trigger, search and action of the app, and says why keys are neither generated nor rolled through Zapier", () => {
+    expect(FEATURE_NAMES).toEqual(expect.arrayContaining(["Key Revoked", "Key Rolled", "Update API Key"]));
+    // Markdown wraps lines anywhere: compare with single spaces.
+    const flat = (text: string) => text.replace(/\s+/g, " ");
+    for (const name of FEATURE_NAMES) expect(flat(steps), name).toContain(name);
+    const whole = flat(readFileSync(join(REPO_ROOT, file), "utf8"));
+    expect(whole).toMatch(/(cannot be generated or rolled|neither generated nor rolled)\*{0,2} through Zapier/);
+    expect(whole).toMatch(/stored in the Zap history/);
   });
 
   it("says the app is private until published and that Zapier's cloud must reach the service", () => {

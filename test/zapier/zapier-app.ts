@@ -1,5 +1,6 @@
 /**
- * The Zapier app under test: the compiled CommonJS build in zapier-app/dist (what `zapier push` uploads),
+ * The Zapier app under test: the compiled CommonJS build in zapier-app/dist, loaded through
+ * zapier-app/index.js as Zapier's runtime loads it (test/zapier/build.test.ts checks the upload itself),
  * run by zapier-platform-core's app tester against a real service. Helpers to generate keys for it.
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -34,7 +35,10 @@ function newestMtime(dir: string, suffix: string): number {
   return newest;
 }
 
-/** Loads the compiled app; fails with the command to run when dist/ is missing or older than src/. */
+/** The shared module the app's build compiles into dist/keys (see zapier-app/tsconfig.key-format.json). */
+const KEY_FORMAT_SOURCE = join(REPO_ROOT, "proto/keys/key-format.ts");
+
+/** Loads the compiled app; fails with the command to run when dist/ is missing or older than its sources. */
 export function loadZapierApp(): ZapierApp {
   const main = join(ZAPIER_APP_DIR, "dist/index.js");
   let built = 0;
@@ -43,10 +47,12 @@ export function loadZapierApp(): ZapierApp {
   } catch {
     // Reported below with the fix.
   }
-  if (built === 0 || newestMtime(join(ZAPIER_APP_DIR, "src"), ".ts") > newestMtime(join(ZAPIER_APP_DIR, "dist"), ".js")) {
-    throw new Error("zapier-app/dist is missing or older than zapier-app/src: run `npm run -w zapier-app build` (npm test does)");
+  const sources = Math.max(newestMtime(join(ZAPIER_APP_DIR, "src"), ".ts"), statSync(KEY_FORMAT_SOURCE).mtimeMs);
+  if (built === 0 || sources > newestMtime(join(ZAPIER_APP_DIR, "dist"), ".js")) {
+    throw new Error("zapier-app/dist is missing or older than zapier-app/src or proto/keys: run `npm run -w zapier-app build` (npm test does)");
   }
-  return createRequire(import.meta.url)(main) as ZapierApp;
+  // What Zapier's runtime loads: index.js beside package.json, which requires dist/index.js.
+  return createRequire(import.meta.url)(join(ZAPIER_APP_DIR, "index.js")) as ZapierApp;
 }
 
 /** The app and an app tester for it. */

@@ -4,26 +4,14 @@
  */
 import type { Bundle, ZObject } from "zapier-platform-core";
 import type { ApiKeyJson } from "./api-key-item.js";
+import { rpcs, type RequestJson } from "./contract.js";
 import { callService } from "./service-client.js";
 
-/** The service's largest page. */
+/** The service's largest page (ListRequest.page_size: "1 to 500"). */
 const MAX_PAGE_SIZE = 500;
 
-/** A ListRequest in proto3 JSON; unset fields mean "no filter" and the default order (newest first). */
-export interface ListRequestJson {
-  readonly idContains?: string;
-  readonly nameContains?: string;
-  readonly expireTime?: { readonly start?: string; readonly end?: string };
-  readonly status?: "STATUS_ACTIVE" | "STATUS_INACTIVE";
-  readonly sortBy?: "SORT_FIELD_NAME" | "SORT_FIELD_CREATE_TIME" | "SORT_FIELD_LAST_USED_TIME" | "SORT_FIELD_EXPIRE_TIME" | "SORT_FIELD_STATUS";
-  readonly descending?: boolean;
-}
-
-/** A ListResponse in proto3 JSON. */
-interface ListResponseJson {
-  readonly apiKeys?: readonly ApiKeyJson[];
-  readonly nextPageToken?: string;
-}
+/** A ListRequest in proto3 JSON without its paging fields (unset fields: no filter, newest first). */
+export type ListRequestJson = Omit<RequestJson<typeof rpcs.list>, "pageSize" | "pageToken">;
 
 /** Lists keys in the request's order, at most `maxKeys` of them. */
 export async function listKeys(z: ZObject, bundle: Bundle, request: ListRequestJson, maxKeys: number): Promise<ApiKeyJson[]> {
@@ -31,7 +19,7 @@ export async function listKeys(z: ZObject, bundle: Bundle, request: ListRequestJ
   const keys: ApiKeyJson[] = [];
   let pageToken = "";
   do {
-    const page = await callService<ListResponseJson>(z, bundle, "List", { ...request, pageSize, ...(pageToken ? { pageToken } : {}) });
+    const page = await callService(z, bundle, rpcs.list, { ...request, pageSize, ...(pageToken ? { pageToken } : {}) });
     keys.push(...(page.apiKeys ?? []));
     pageToken = page.nextPageToken ?? "";
   } while (pageToken !== "" && keys.length < maxKeys);
@@ -45,7 +33,7 @@ export async function listKeys(z: ZObject, bundle: Bundle, request: ListRequestJ
 export async function listPage(z: ZObject, bundle: Bundle, request: ListRequestJson, pageSize: number, page: number): Promise<ApiKeyJson[]> {
   let pageToken = "";
   for (let index = 0; ; index++) {
-    const answer = await callService<ListResponseJson>(z, bundle, "List", { ...request, pageSize, ...(pageToken ? { pageToken } : {}) });
+    const answer = await callService(z, bundle, rpcs.list, { ...request, pageSize, ...(pageToken ? { pageToken } : {}) });
     if (index === page) return [...(answer.apiKeys ?? [])];
     pageToken = answer.nextPageToken ?? "";
     if (pageToken === "") return [];

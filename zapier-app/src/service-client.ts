@@ -1,17 +1,13 @@
 /**
  * Calls the Tokenizer.Estate ApiKeyService as Connect JSON over HTTP/1.1: one POST per RPC, the request
  * message as proto3 JSON (camelCase fields, enum names, RFC 3339 times). The key goes in by middleware.
+ * RPCs, paths and message shapes come from the contract (contract.ts).
  */
 import type { Bundle, ZObject } from "zapier-platform-core";
+import { rpcPath, type RequestJson, type ResponseJson, type Rpc } from "./contract.js";
 
 /** Where Tokenizer.Estate's cloud serves the API; self-hosted installs set `base_url` instead. */
 export const PRODUCTION_BASE_URL = "https://api.tokenizer.estate";
-
-/** The fully-qualified service name, the path prefix of every Connect endpoint. */
-const SERVICE_PATH = "tokenizer.apikeys.v1.ApiKeyService";
-
-/** The RPCs this app calls (Generate is deliberately not offered: its secret would land in Zap history). */
-export type ServiceMethod = "List" | "Revoke" | "Verify";
 
 /** The base URL of the user's connection: `base_url` when given, production otherwise; no trailing slash. */
 export function baseUrlOf(bundle: Pick<Bundle, "authData">): string {
@@ -35,15 +31,15 @@ export function apiKeyOf(bundle: Pick<Bundle, "authData">): string {
 }
 
 /** The Connect endpoint URL of one RPC for this connection. */
-export function rpcUrl(bundle: Pick<Bundle, "authData">, method: ServiceMethod): string {
-  return `${baseUrlOf(bundle)}/${SERVICE_PATH}/${method}`;
+export function rpcUrl(bundle: Pick<Bundle, "authData">, method: Rpc): string {
+  return `${baseUrlOf(bundle)}/${rpcPath(method)}`;
 }
 
 /**
  * Calls one RPC and returns the response message. Errors from the service were already turned into
  * Zapier errors by the afterResponse middleware; an unreachable host becomes a message naming the URL.
  */
-export async function callService<T>(z: ZObject, bundle: Bundle, method: ServiceMethod, request: object): Promise<T> {
+export async function callService<M extends Rpc>(z: ZObject, bundle: Bundle, method: M, request: RequestJson<M>): Promise<ResponseJson<M>> {
   let url: string;
   try {
     url = rpcUrl(bundle, method);
@@ -52,7 +48,7 @@ export async function callService<T>(z: ZObject, bundle: Bundle, method: Service
   }
   let response;
   try {
-    response = await z.request<T>({
+    response = await z.request({
       url,
       method: "POST",
       headers: { "content-type": "application/json", "connect-protocol-version": "1" },
@@ -75,7 +71,7 @@ export async function callService<T>(z: ZObject, bundle: Bundle, method: Service
       "unexpected_answer",
     );
   }
-  return data as T;
+  return data as ResponseJson<M>;
 }
 
 /** True for errors of the HTTP client itself (DNS, refused connection, TLS), not answers of the service. */

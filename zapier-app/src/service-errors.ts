@@ -2,15 +2,8 @@
  * Turns a Connect error answer (`{"code": "...", "message": "..."}` with a non-200 status) into the
  * Zapier error a user can act on. Pure functions over the response, so they read like a table.
  */
-
-/** What a scope lets a Zapier user do, in the words of this app's triggers, search and action. */
-const SCOPE_USES: Readonly<Record<string, string>> = {
-  "keys:read": "read the list of API keys (New API Key, API Key Expiring Soon, Find API Key, the Key Identifier dropdown)",
-  "keys:write": "revoke API keys (Revoke API Key)",
-};
-
-/** The scope each RPC needs, for when the service's message does not name it. */
-const SCOPE_OF_METHOD: Readonly<Record<string, string>> = { List: "keys:read", Revoke: "keys:write", Generate: "keys:write" };
+import { requiredScopeOf, rpcOfUrl } from "./contract.js";
+import { featuresNeeding, listed } from "./features.js";
 
 /**
  * How Zapier should treat a failure:
@@ -21,8 +14,11 @@ const SCOPE_OF_METHOD: Readonly<Record<string, string>> = { List: "keys:read", R
  */
 export type FailureKind = "reconnect" | "halt" | "retry-later" | "error";
 
-/** Connect codes that describe this run's input rather than the connection or the service. */
-const HALTING_CODES: ReadonlySet<string> = new Set(["not_found", "invalid_argument"]);
+/**
+ * Connect codes that describe this run's input rather than the connection or the service: a key that
+ * does not exist, a bad value, a key whose state forbids the change (Update of a revoked key).
+ */
+const HALTING_CODES: ReadonlySet<string> = new Set(["not_found", "invalid_argument", "failed_precondition"]);
 
 /** The kind of failure a Connect error code (with its HTTP status) is. */
 export function failureKindOf(status: number, code: string | undefined): FailureKind {
@@ -52,12 +48,12 @@ export function parseConnectError(content: string): ConnectErrorBody | undefined
   return undefined;
 }
 
-/** The scope a permission_denied answer is about: named in the message, else the one the RPC needs. */
+/** The scope a permission_denied answer is about: named in the message, else the one the contract says the RPC needs. */
 export function missingScopeOf(message: string, url: string): string | undefined {
   const named = /scope "([^"]+)"/.exec(message);
   if (named) return named[1];
-  const method = /\/([A-Za-z]+)$/.exec(url)?.[1];
-  return method ? SCOPE_OF_METHOD[method] : undefined;
+  const method = rpcOfUrl(url);
+  return method ? requiredScopeOf(method) : undefined;
 }
 
 /** The message for a key that lacks a scope, in user terms: what it cannot do and how to fix it. */
@@ -65,7 +61,8 @@ export function missingScopeMessage(scope: string | undefined, serviceMessage: s
   if (!scope) {
     return `Your Tokenizer.Estate API key is not allowed to do this (${serviceMessage}). Connect Zapier with a key that has the needed scope.`;
   }
-  const use = SCOPE_USES[scope] ?? `use "${scope}"`;
+  const needing = featuresNeeding(scope);
+  const use = needing.length > 0 ? `use ${listed(needing)}` : "do this";
   return (
     `Your Tokenizer.Estate API key lacks the "${scope}" scope, so Zapier cannot ${use} with it. ` +
     `The connection itself still works for what the key may do. Generate a key with the "${scope}" scope in API Access ` +

@@ -8,7 +8,7 @@ import { connectClient } from "../../support/clients.js";
 import { startTestService, type TestService } from "../../support/service.js";
 import { connection, failureOf, generateKey, leaks, zapierAppTester, type GeneratedKey } from "../zapier-app.js";
 
-type Item = { id: string; name: string; status: string; inactive_reason: string };
+type Item = { id: string; name: string; status: string; inactive_reason: string; created_by: string; rolled_from: string; rolled_to: string; uses_last_30_days: number };
 
 describe("Zapier search: Find API Key", () => {
   const { app, appTester } = zapierAppTester();
@@ -74,6 +74,29 @@ describe("Zapier search: Find API Key", () => {
   it("asks for a Key Identifier or a name when both are empty (halting the run, not erroring)", async () => {
     const failure = await failureOf(find({ id: " ", name: "" }));
     expect(failure).toMatchObject({ name: "HaltedError", message: "Enter a Key Identifier or a Name / Purpose to find a key." });
+  });
+
+  it("shows who made each key and which keys a roll connects (created_by, rolled_from, rolled_to)", async () => {
+    const admin = connectClient(service.url, service.adminKey);
+    const old = await generateKey(service, "Reporting_Export");
+    const { apiKey: successor } = await admin.roll({ id: old.id, overlap: { seconds: 3600n, nanos: 0 } });
+    const [before] = await find({ id: old.id });
+    const [after] = await find({ id: successor!.id });
+    const adminId = service.firstAdminKey!.record.id;
+    expect(before).toMatchObject({ id: old.id, created_by: adminId, rolled_from: "", rolled_to: successor!.id, status: "Active" });
+    expect(after).toMatchObject({ id: successor!.id, name: "Reporting_Export", created_by: adminId, rolled_from: old.id, rolled_to: "" });
+    expect((await find({ id: adminId }))[0]).toMatchObject({ created_by: "bootstrap" });
+  });
+
+  it("shows how often each key was used in the last 30 days (valid verifications, counted by the service)", async () => {
+    const used = await generateKey(service, "Used_Three_Times");
+    const verifier = connectClient(service.url);
+    for (let i = 0; i < 3; i++) expect((await verifier.verify({ key: used.secret })).valid).toBe(true);
+    expect(await verifier.verify({ key: `${used.secret.slice(0, -1)}${used.secret.endsWith("a") ? "b" : "a"}` })).toMatchObject({ valid: false });
+    const [found] = await find({ id: used.id });
+    expect(found).toMatchObject({ id: used.id, uses_last_30_days: 3 });
+    const [unused] = await find({ name: "CRM_Integration_Backup" });
+    expect(unused).toMatchObject({ uses_last_30_days: 0 });
   });
 
   it("says the key lacks keys:read when it does", async () => {

@@ -3,7 +3,8 @@
  * Revoking a revoked key changes nothing, so a replayed Zap run is harmless.
  */
 import { defineCreate, type CreatePerform } from "zapier-platform-core";
-import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem, type ApiKeyJson } from "../api-key-item.js";
+import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem } from "../api-key-item.js";
+import { rpcs } from "../contract.js";
 import findApiKey from "../searches/find-api-key.js";
 import { callService } from "../service-client.js";
 import apiKeyChoices from "../triggers/api-key-choices.js";
@@ -11,7 +12,7 @@ import apiKeyChoices from "../triggers/api-key-choices.js";
 const perform = (async (z, bundle) => {
   const id = String(bundle.inputData.id ?? "").trim();
   if (id === "") throw new z.errors.HaltedError("Key Identifier is empty: choose a key or map one from a Find API Key step. Nothing was revoked.");
-  const answer = await callService<{ apiKey?: ApiKeyJson }>(z, bundle, "Revoke", { id });
+  const answer = await callService(z, bundle, rpcs.revoke, { id });
   if (!answer.apiKey) throw new z.errors.Error(`Tokenizer.Estate revoked ${id} but did not describe the key.`, "internal");
   return toApiKeyItem(answer.apiKey);
 }) satisfies CreatePerform;

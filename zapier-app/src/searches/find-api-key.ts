@@ -5,8 +5,10 @@
  * keys match (names may repeat) the search stops and names them, unless the user narrows it (Status, Key
  * Identifier) or explicitly chose "the newest active key": a Find → Revoke Zap never guesses.
  */
+import { enumToJson } from "@bufbuild/protobuf";
 import { defineSearch, type SearchPerform } from "zapier-platform-core";
 import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem, type ApiKeyItem } from "../api-key-item.js";
+import { Status, StatusSchema } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { listKeys, type ListRequestJson } from "../list-keys.js";
 
 /** More keys than a company would ever give the same name. */
@@ -14,7 +16,8 @@ const MAX_CANDIDATES = 1000;
 /** Matching keys named in the "several keys match" message. */
 const NAMED_IN_MESSAGE = 5;
 
-const STATUSES = { active: "STATUS_ACTIVE", inactive: "STATUS_INACTIVE" } as const;
+/** The Status choices of the search, as List filters them. */
+const STATUSES = { active: enumToJson(StatusSchema, Status.ACTIVE), inactive: enumToJson(StatusSchema, Status.INACTIVE) } as const;
 
 /** What to do when several keys match, as the user chose. */
 const WHEN_SEVERAL = { stop: "Stop and name the matching keys (safest)", newest_active: "Use the newest active key" } as const;

@@ -6,8 +6,10 @@
  * changes enters the window again). When a Zap is turned on, Zapier records every key already inside the
  * window as seen without triggering for it; only keys that enter the window afterwards trigger.
  */
+import { enumToJson } from "@bufbuild/protobuf";
 import { defineTrigger, type PollingTriggerPerform } from "zapier-platform-core";
 import { API_KEY_OUTPUT_FIELDS, API_KEY_SAMPLE, toApiKeyItem, type ApiKeyItem } from "../api-key-item.js";
+import { SortField, SortFieldSchema, Status, StatusSchema } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { listKeys } from "../list-keys.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -38,7 +40,12 @@ const perform = (async (z, bundle) => {
   const keys = await listKeys(
     z,
     bundle,
-    { expireTime: { start: now.toISOString(), end: end.toISOString() }, status: "STATUS_ACTIVE", sortBy: "SORT_FIELD_EXPIRE_TIME", descending: true },
+    {
+      expireTime: { start: now.toISOString(), end: end.toISOString() },
+      status: enumToJson(StatusSchema, Status.ACTIVE),
+      sortBy: enumToJson(SortFieldSchema, SortField.EXPIRE_TIME),
+      descending: true,
+    },
     MAX_KEYS,
   );
   return keys.map((key): ExpiringApiKeyItem => {
