@@ -293,7 +293,7 @@ describe("Generate Key", () => {
   /** Opens the modal and waits until it reads keys. */
   async function openGenerate(ui: DashboardUnderTest) {
     await ui.press("g");
-    await ui.waitFor("Optional: empty never expires");
+    await ui.waitFor("Generate, roll, edit and revoke keys", "the scope catalogue in the modal");
   }
 
   /** Generates CRM_Integration (a name another key has, so confirmed twice), expiring in 30 days; returns the secret shown. */

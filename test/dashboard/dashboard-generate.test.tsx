@@ -28,7 +28,7 @@ async function openGenerate(clock?: () => Date): Promise<DashboardUnderTest> {
   const dashboard = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey, clock });
   await dashboard.waitFor("● Connected to");
   await dashboard.press("g");
-  await dashboard.waitFor("Optional: empty never expires");
+  await dashboard.waitFor("Generate, roll, edit and revoke keys", "the scope catalogue in the modal");
   return dashboard;
 }
 

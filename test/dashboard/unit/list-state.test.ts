@@ -13,6 +13,10 @@ const row = (n: number, extra: Partial<KeyRow> = {}): KeyRow => ({
   status: "active",
   scopes: [],
   companyId: "default",
+  createdBy: "bootstrap",
+  rolledFrom: "",
+  rolledTo: "",
+  usesLast30Days: 0,
   ...extra,
 });
 const page = (from: number, count: number, next: string, total = 100) => ({
