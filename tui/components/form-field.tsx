@@ -31,7 +31,7 @@ export function FormField({ label, isFocused, children, note, error, warning }: 
       </Box>
       <Box paddingLeft={2 + LABEL_WIDTH}>
         {error ? (
-          <Text wrap="truncate-end" color="red">
+          <Text wrap="wrap" color="red">
             ✖ {error}
           </Text>
         ) : warning ? (

@@ -153,7 +153,8 @@ export function GenerateModal({ client, baseUrl, clipboard, clock, width, height
             catalogue={catalogue}
             value={state.scopes}
             isFocused={focus === "scopes"}
-            rows={height - FIXED_LINES - (state.errors.form ? 1 : 0)}
+            // A message wraps to a second line at most: keep room for it.
+            rows={height - FIXED_LINES - (state.errors.form ? 2 : 0) - (state.errors.name || state.errors.nameWarning || state.errors.expire ? 1 : 0)}
             width={inputWidth}
             onChange={onScopesChange}
             onSubmit={() => dispatch({ type: "focus", to: "next" })}
