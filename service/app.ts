@@ -11,7 +11,7 @@ import { file_grpc_reflection_v1_reflection } from "../proto/gen/grpc/reflection
 import { file_grpc_reflection_v1alpha_reflection } from "../proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { ApiKeyService, file_tokenizer_apikeys_v1_api_keys } from "../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
-import { LastUseRecorder } from "./jobs/last-use-recorder.js";
+import { UseRecorder } from "./jobs/use-recorder.js";
 import { startPeriodicJob, type PeriodicJob } from "./jobs/periodic-job.js";
 import { AuditLog } from "./keys/audit-log.js";
 import { ensureFirstAdminKey } from "./keys/first-admin-key.js";
@@ -61,7 +61,8 @@ export interface RunningService {
   readonly keys: KeysService;
   /** Keys imported from an earlier version's embedded database at this start, if any. */
   readonly imported: ImportReport | null;
-  readonly lastUse: LastUseRecorder;
+  /** Last uses and usage counts not yet written (tests flush it to make the database current). */
+  readonly uses: UseRecorder;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Graceful shutdown: stop accepting, drain, flush last-use times, close the database. */
@@ -70,6 +71,8 @@ export interface RunningService {
 
 const DAY_MS = 86_400_000;
 const HEALTH_PING_INTERVAL_MS = 2_000;
+/** How often the days that left the 30-day usage window are taken off (the window moves once a day). */
+const USAGE_WINDOW_INTERVAL_MS = 5 * 60_000;
 /** How long shutdown waits for a background job (purge, health ping) that is running. */
 const JOBS_STOP_TIMEOUT_MS = 1_000;
 
@@ -95,12 +98,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
   };
 
   try {
-    const { store, imported } = await openStore(config, logger, now());
+    const metrics = createMetrics();
+    const { store, imported } = await openStore(config, logger, now(), metrics.database);
     cleanups.push({ name: "database", run: () => store.close() });
     const pepper = loadPepper(config.API_KEY_PEPPER, dataDir);
-    const metrics = createMetrics();
     const flushBatchSize = config.LAST_USED_FLUSH_BATCH_SIZE ?? store.description.lastUseBatchSize;
-    const lastUse = new LastUseRecorder(store, config.LAST_USED_FLUSH_INTERVAL_MS, logger, metrics.lastUse, flushBatchSize);
+    const uses = new UseRecorder(
+      store,
+      {
+        flushIntervalMs: config.LAST_USED_FLUSH_INTERVAL_MS,
+        lastUseResolutionMs: config.LAST_USED_RESOLUTION_MS,
+        usageIntervalMs: config.USAGE_FLUSH_INTERVAL_MS,
+        batchSize: flushBatchSize,
+      },
+      now,
+      logger,
+      metrics.uses,
+    );
     const floodGuard = new FloodGuard(
       {
         failuresPerAddress: config.FAILURE_LIMIT_PER_ADDRESS,
@@ -114,7 +128,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const verifier = new Verifier(
       store,
       pepper,
-      lastUse,
+      uses,
       { cacheTtlMs: config.VERIFY_CACHE_TTL_MS, cacheMaxEntries: config.VERIFY_CACHE_MAX_ENTRIES, negativeTtlMs: config.VERIFY_NEGATIVE_CACHE_TTL_MS },
       metrics.verify,
       floodGuard,
@@ -142,7 +156,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     }
     const changes = followKeyChanges(store, verifier, { intervalMs: config.KEY_CHANGES_POLL_INTERVAL_MS }, logger, metrics.keyChanges);
     const changeStream = await store.watchChanges((id) => verifier.forget(id));
-    lastUse.start();
+    uses.start();
     // Stopped after the last-use flush (cleanups run in reverse): a purge or ping in progress is not
     // worth waiting long for, while the pending last-use times must be written before the database closes.
     cleanups.push({
@@ -154,7 +168,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         await Promise.all(jobs.map((job) => job.stop()));
       },
     });
-    cleanups.push({ name: "last-use flush", run: () => lastUse.stop() });
+    cleanups.push({ name: "last-use flush", run: () => uses.stop() });
 
     const catalogue = new ScopeCatalogue(config.SCOPE_DEFINITIONS);
     const auditLog = new AuditLog(config.AUDIT_RETENTION_DAYS * DAY_MS);
@@ -170,7 +184,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     }
 
     const addressOf = clientAddressResolver({ trustedProxies: config.TRUSTED_PROXIES, header: config.CLIENT_ADDRESS_HEADER });
-    const keys = new KeysService({ store, verifier, lastUse, pageTokens: new PageTokens(pepper), pepper, retentionMs, catalogue, auditLog, now, logger });
+    const keys = new KeysService({ store, verifier, uses, pageTokens: new PageTokens(pepper), pepper, retentionMs, catalogue, auditLog, now, logger });
     // Expiries happen by time alone, with no call to record them: this job writes them into the audit log
     // (once per key, whatever the number of instances), and completes what a crash left half-done.
     jobs.push(
@@ -178,6 +192,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
         const repaired = await store.repair(now());
         if (repaired > 0) logger.info({ repaired }, "completed changes that a crash interrupted");
         await keys.recordExpiries();
+      }, logger),
+    );
+    // uses_30d counts a sliding window of days: the days that leave it at midnight (UTC) are taken off here.
+    jobs.push(
+      startPeriodicJob("usage-windows", USAGE_WINDOW_INTERVAL_MS, async () => {
+        const rolled = await keys.rollUsageWindows();
+        if (rolled > 0) logger.info({ rolled }, "moved the 30-day usage window of keys");
       }, logger),
     );
     // METRICS_PORT moves /metrics off the API port; stopped after the server drain (cleanups run in reverse).
@@ -209,7 +230,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       },
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined,
     });
-    metrics.setSources({ pendingLastUses: () => lastUse.pendingCount, inflightRequests: () => server.inflight, waitingReads: () => floodGuard.waiting });
+    metrics.setSources({ pendingLastUses: () => uses.pendingLastUseCount, pendingUsage: () => uses.pendingUsageCount, inflightRequests: () => server.inflight, waitingReads: () => floodGuard.waiting });
     const address = await server.listen(config.PORT, config.HOST);
     cleanups.push({ name: "server drain", run: () => server.close(config.SHUTDOWN_TIMEOUT_MS) });
     const scheme = config.TLS_CERT_FILE ? "https" : "http";
@@ -229,7 +250,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       store,
       keys,
       imported,
-      lastUse,
+      uses,
       metrics,
       logger,
       stop() {

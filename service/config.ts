@@ -108,6 +108,14 @@ export const configSchema = z
       .default("x-forwarded-for"),
     LAST_USED_FLUSH_INTERVAL_MS: intFrom("LAST_USED_FLUSH_INTERVAL_MS", 10, 300_000, 5_000),
     /**
+     * How finely last_used_time is kept: a stored time moves only into a later window of this length (a
+     * minute), so the fleet writes a busy key's last use at most once per window. 0: every newer use at
+     * every flush (one write per busy key per flush per instance).
+     */
+    LAST_USED_RESOLUTION_MS: intFrom("LAST_USED_RESOLUTION_MS", 0, 3_600_000, 60_000),
+    /** How often each instance adds its verification counts (usage) to the database. */
+    USAGE_FLUSH_INTERVAL_MS: intFrom("USAGE_FLUSH_INTERVAL_MS", 10, 3_600_000, 60_000),
+    /**
      * Keys per bulk write of a last-use flush. Unset: 1000 on MongoDB, 20 on FerretDB (an update command
      * of 100+ updates deadlocks FerretDB v1.24's SQLite pool; concurrent flushes of several instances add up).
      */

@@ -10,6 +10,15 @@
  * - apikeys_last_use_writes_total{result}        bulk writes (database round trips) of last-use flushes
  * - apikeys_last_use_flush_failures_total        flushes that failed (their times are kept and retried)
  * - apikeys_last_use_pending_keys                keys with a use not yet written
+ * - apikeys_usage_pending_keys                   keys with verification counts not yet written
+ * - apikeys_use_updates_sent_total{kind}         update operations sent by the last-use ("last_use") and
+ *                                                usage ("usage") flushes: one per key (and day, for usage)
+ * - apikeys_use_documents_modified_total{kind}   rows/documents those updates modified, as the database
+ *                                                answered (a conditional last-use update may modify none)
+ * - apikeys_use_flush_failures_total{kind}       flushes that failed (kept and retried), by kind
+ * - apikeys_database_update_statements_total{collection}, apikeys_database_documents_modified_total{collection}
+ *                                                MongoDB only: every update command the driver sent, from its
+ *                                                command monitoring, and the nModified the database answered
  * - apikeys_rpc_duration_seconds{procedure,code} every RPC, by procedure and code
  * - apikeys_database_errors_total{source}        database unavailable: in calls ("rpc"), in background jobs
  * - apikeys_database_reads_total{source}         database reads of the hot path: "verify" (a cache miss: one
@@ -28,8 +37,9 @@
  * plus Node's default process metrics (process_resident_memory_bytes, event loop lag, GC, ...).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { LastUseObserver } from "./jobs/last-use-recorder.js";
+import type { UseObserver } from "./jobs/use-recorder.js";
 import type { CallObserver } from "./rpc/error-interceptor.js";
+import type { DatabaseObserver } from "./store/open-store.js";
 import type { HttpRoute } from "./server/api-server.js";
 import type { FloodGuardObserver } from "./verify/flood-guard.js";
 import type { KeyChangeObserver } from "./verify/key-change-follower.js";
@@ -38,6 +48,7 @@ import type { VerifyObserver } from "./verify/verifier.js";
 /** Live values read at scrape time. */
 export interface MetricSources {
   pendingLastUses(): number;
+  pendingUsage(): number;
   inflightRequests(): number;
   waitingReads(): number;
 }
@@ -46,7 +57,8 @@ export interface MetricSources {
 export interface Metrics {
   readonly registry: Registry;
   readonly verify: VerifyObserver;
-  readonly lastUse: LastUseObserver;
+  readonly uses: UseObserver;
+  readonly database: DatabaseObserver;
   readonly calls: CallObserver;
   readonly keyChanges: KeyChangeObserver;
   readonly floodGuard: FloodGuardObserver;
@@ -114,6 +126,44 @@ export function createMetrics(): Metrics {
     collect() {
       this.set(sources?.pendingLastUses() ?? 0);
     },
+  });
+  new Gauge({
+    name: "apikeys_usage_pending_keys",
+    help: "Keys with verification counts (usage) not yet written to the database",
+    registers: [registry],
+    collect() {
+      this.set(sources?.pendingUsage() ?? 0);
+    },
+  });
+  const updatesSent = new Counter({
+    name: "apikeys_use_updates_sent_total",
+    help: 'Update operations sent by the "last_use" and "usage" flushes (one per key, and per day for usage)',
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const documentsModified = new Counter({
+    name: "apikeys_use_documents_modified_total",
+    help: 'Rows or documents modified by the "last_use" and "usage" flushes, as the database answered',
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const useFlushFailures = new Counter({
+    name: "apikeys_use_flush_failures_total",
+    help: 'Flushes of "last_use" or "usage" that failed and were kept for retry',
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const driverUpdates = new Counter({
+    name: "apikeys_database_update_statements_total",
+    help: "Update statements the MongoDB driver sent, by collection (command monitoring)",
+    labelNames: ["collection"],
+    registers: [registry],
+  });
+  const driverModified = new Counter({
+    name: "apikeys_database_documents_modified_total",
+    help: "Documents the database reported modified by those update commands (nModified), by collection",
+    labelNames: ["collection"],
+    registers: [registry],
   });
   const calls = new Histogram({
     name: "apikeys_rpc_duration_seconds",
@@ -213,16 +263,28 @@ export function createMetrics(): Metrics {
       onChanges: (count) => keyChanges.inc(count),
       onCacheDropped: (reason) => cacheDrops.inc({ reason }),
     },
-    lastUse: {
-      onFlush: (size, _durationMs, failed) => {
+    uses: {
+      onFlush: (kind, size, _durationMs, failed) => {
         if (failed) {
-          flushFailures.inc();
-          databaseErrors.inc({ source: "last-use-flush" });
-        } else {
+          useFlushFailures.inc({ kind });
+          databaseErrors.inc({ source: `${kind.replace("_", "-")}-flush` });
+          if (kind === "last_use") flushFailures.inc();
+        } else if (kind === "last_use") {
           flushSize.observe(size);
         }
       },
-      onBatch: (_size, failed) => flushWrites.inc({ result: failed ? "failed" : "ok" }),
+      onBatch: (kind, report) => {
+        if (kind === "last_use") flushWrites.inc({ result: report ? "ok" : "failed" });
+        if (!report) return;
+        updatesSent.inc({ kind }, report.sent);
+        documentsModified.inc({ kind }, report.modified);
+      },
+    },
+    database: {
+      onUpdateCommand: (collection, statements, modified) => {
+        driverUpdates.inc({ collection }, statements);
+        driverModified.inc({ collection }, modified);
+      },
     },
     calls: {
       onCall: (procedure, code, durationMs) => {

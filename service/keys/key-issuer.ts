@@ -48,6 +48,7 @@ export function newKeyRecord(pepper: string, request: NewKey, now: Date, retenti
     created_by: request.createdBy,
     rolled_from: request.rolledFrom ?? null,
     rolled_to: null,
+    uses_30d: 0,
   };
   record.purge_time = purgeTimeOf(record, retentionMs);
   return { record, secret };

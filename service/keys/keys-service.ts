@@ -6,9 +6,9 @@
  */
 import type { Caller } from "../auth/caller-context.js";
 import type { RequestOrigin } from "../auth/request-origin.js";
-import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
+import { startOfUsageDay, usageDayOf, type UseRecorder } from "../jobs/use-recorder.js";
 import type { Logger } from "../logger.js";
-import type { AuditAction, AuditCursor, AuditEventRecord, AuditFilter, KeyRecord, KeyStore, Revocation } from "../store/key-store.js";
+import { USES_WINDOW_DAYS, type AuditAction, type AuditCursor, type AuditEventRecord, type AuditFilter, type KeyRecord, type KeyStore, type Revocation, type UsageCounts } from "../store/key-store.js";
 import { cursorValuesOf, planSegments, STATUS_ORDER_GRACE_MS, type KeyFilter, type SortColumn, type TimeRange } from "../store/list-plan.js";
 import type { Verifier, VerifyResult } from "../verify/verifier.js";
 import { changeOf, generatedChanges, timeText, type AuditActor, type AuditLog } from "./audit-log.js";
@@ -92,6 +92,20 @@ export interface AuditPage {
   readonly nextPageToken: string;
 }
 
+/** A validated GetKeyUsage request. */
+export interface KeyUsageRequest {
+  readonly id: string;
+  /** Days to return, today included (1 to USAGE_DAYS_KEPT). */
+  readonly days: number;
+}
+
+/** One day of a key's usage. */
+export interface KeyUsageDay {
+  /** 00:00 UTC of the day. */
+  readonly start: Date;
+  readonly counts: UsageCounts;
+}
+
 /** A catalogue scope as a caller sees it: whether its key holds it (and so may grant it). */
 export interface ScopeView extends ScopeDefinition {
   readonly held: boolean;
@@ -138,7 +152,7 @@ export class ConcurrentChangeError extends Error {
 export interface KeysServiceDeps {
   readonly store: KeyStore;
   readonly verifier: Verifier;
-  readonly lastUse: LastUseRecorder;
+  readonly uses: UseRecorder;
   readonly pageTokens: PageTokens;
   readonly pepper: string;
   readonly retentionMs: number;
@@ -169,16 +183,25 @@ export class KeysService {
   }
 
   /**
-   * A record as this instance knows it: with a use it has seen but not yet written (coalesced writes),
+   * A record as this instance knows it: with the uses it has seen but not yet written (coalesced writes),
    * so an answer is never staler than what this instance knows, and with only the scopes still in the
    * catalogue (a scope removed from it is taken away from every key).
    */
   view(record: KeyRecord): KeyRecord {
-    const pending = this.deps.lastUse.pendingFor(record.id);
+    const pending = this.deps.uses.pendingLastUse(record.id);
     const scopes = this.deps.catalogue.effective(record.scopes);
     const lastUsed = pending === undefined || (record.last_used_time !== null && record.last_used_time >= pending) ? record.last_used_time : pending;
-    if (lastUsed === record.last_used_time && scopes === record.scopes) return record;
-    return { ...record, last_used_time: lastUsed, scopes: [...scopes] };
+    const uses = record.uses_30d + this.#pendingUses(record.id);
+    if (lastUsed === record.last_used_time && scopes === record.scopes && uses === record.uses_30d) return record;
+    return { ...record, last_used_time: lastUsed, scopes: [...scopes], uses_30d: uses };
+  }
+
+  /** Valid uses of a key in the 30-day window that this instance has counted but not yet written. */
+  #pendingUses(id: string): number {
+    const today = usageDayOf(this.now());
+    let uses = 0;
+    for (const [day, counts] of this.deps.uses.pendingUsage(id)) if (day > today - USES_WINDOW_DAYS) uses += counts.valid;
+    return uses;
   }
 
   /** One page of the caller's company's keys. @throws InvalidRequestError for a page token that does not fit. */
@@ -438,6 +461,33 @@ export class KeysService {
       events,
       nextPageToken: found.length > request.pageSize && last ? this.deps.pageTokens.encodeAudit(shape, { time: last.time, id: last.id }) : "",
     };
+  }
+
+  /**
+   * A key's verifications per day, today included, oldest first; days without any have zero counts. This
+   * instance's counts not yet written are included. @throws KeyNotFoundError
+   */
+  async keyUsage(caller: Caller, request: KeyUsageRequest): Promise<{ days: KeyUsageDay[]; at: Date }> {
+    const at = this.now();
+    await this.#existing(caller.companyId, request.id, at);
+    const today = usageDayOf(at);
+    const first = today - request.days + 1;
+    const byDay = new Map<number, UsageCounts>();
+    const add = (day: number, counts: UsageCounts) => {
+      if (day < first || day > today) return;
+      const known = byDay.get(day) ?? { valid: 0, revoked: 0, expired: 0 };
+      byDay.set(day, { valid: known.valid + counts.valid, revoked: known.revoked + counts.revoked, expired: known.expired + counts.expired });
+    };
+    for (const stored of await this.deps.store.keyUsage(caller.companyId, request.id, first, today)) add(stored.day, stored.counts);
+    for (const [day, counts] of this.deps.uses.pendingUsage(request.id)) add(day, counts);
+    const days: KeyUsageDay[] = [];
+    for (let day = first; day <= today; day++) days.push({ start: startOfUsageDay(day), counts: byDay.get(day) ?? { valid: 0, revoked: 0, expired: 0 } });
+    return { days, at };
+  }
+
+  /** Takes the days that left the 30-day window off the keys' uses_30d (idempotent; any instance may run it). */
+  rollUsageWindows(): Promise<number> {
+    return this.deps.store.rollUsageWindows(usageDayOf(this.now()));
   }
 
   /** Writes the expire events of keys that have expired since the last run (idempotent; see AuditLog.expiry). */

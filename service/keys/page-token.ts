@@ -7,7 +7,7 @@
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import type { AuditCursor, AuditFilter } from "../store/key-store.js";
-import { DATE_FIELDS, type CursorValue, type KeyFilter, type ListSegment, type SortColumn } from "../store/list-plan.js";
+import { DATE_FIELDS, NUMBER_FIELDS, type CursorValue, type KeyFilter, type ListSegment, type SortColumn } from "../store/list-plan.js";
 
 // Version 2 added the first page's time (`t`); version 3 came with the SQLite engine (cursor fields named
 // after the contract, not MongoDB). Older tokens are refused with a clear message.
@@ -163,6 +163,10 @@ export class PageTokens {
         const date = dateFrom(value);
         if (date === null) throw new PageTokenError("does not fit this query");
         return date;
+      }
+      if (NUMBER_FIELDS.has(field)) {
+        if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new PageTokenError("does not fit this query");
+        return value;
       }
       if (typeof value !== "string") throw new PageTokenError("does not fit this query");
       return value;

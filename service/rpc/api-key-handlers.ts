@@ -4,15 +4,18 @@
  */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService, BatchRevokeOutcome, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { callerKey, type Caller } from "../auth/caller-context.js";
 import { requestOriginKey } from "../auth/request-origin.js";
 import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
 import type { KeysService } from "../keys/keys-service.js";
+import type { UsageCounts } from "../store/key-store.js";
 import { toApiKey, toAuditEvent } from "./api-key-message.js";
 import {
   parseBatchRevokeRequest,
   parseGenerateRequest,
+  parseGetKeyUsageRequest,
   parseListAuditEventsRequest,
   parseListRequest,
   parseRevokeRequest,
@@ -94,9 +97,19 @@ export function apiKeyServiceImpl(keys: KeysService, catalogue: ScopeCatalogue):
       return { auditEvents: page.events.map(toAuditEvent), nextPageToken: page.nextPageToken };
     },
 
-    getKeyUsage() {
-      // The contract comes first so the clients can be built against it; the counting follows.
-      throw new ConnectError("GetKeyUsage is not served by this version yet", Code.Unimplemented);
+    async getKeyUsage(req, ctx) {
+      const { days } = await keys.keyUsage(callerOf(ctx), parseGetKeyUsageRequest(req));
+      const total = (pick: (counts: UsageCounts) => number) => BigInt(days.reduce((sum, day) => sum + pick(day.counts), 0));
+      return {
+        days: days.map((day) => ({
+          startTime: timestampFromDate(day.start),
+          validCount: BigInt(day.counts.valid),
+          revokedCount: BigInt(day.counts.revoked),
+          expiredCount: BigInt(day.counts.expired),
+        })),
+        validCount: total((counts) => counts.valid),
+        refusedCount: total((counts) => counts.revoked + counts.expired),
+      };
     },
 
     async verify(req, ctx) {

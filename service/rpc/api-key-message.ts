@@ -35,6 +35,7 @@ export function toApiKey(record: KeyRecord, now: Date): ApiKey {
     createdBy: record.created_by ?? BOOTSTRAP_ACTOR,
     rolledFrom: record.rolled_from ?? "",
     rolledTo: record.rolled_to ?? "",
+    usesLast30Days: BigInt(record.uses_30d),
     status: state === "active" ? Status.ACTIVE : Status.INACTIVE,
     inactiveReason:
       state === "revoked"

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type {
   BatchRevokeRequest,
   GenerateRequest,
+  GetKeyUsageRequest,
   ListAuditEventsRequest,
   ListRequest,
   RevokeRequest,
@@ -25,7 +26,7 @@ import type {
   RollKeyRequest,
   UpdateKeyRequest,
 } from "../keys/keys-service.js";
-import type { AuditAction as StoredAuditAction } from "../store/key-store.js";
+import { USAGE_DAYS_KEPT, type AuditAction as StoredAuditAction } from "../store/key-store.js";
 import type { SortColumn, TimeRange } from "../store/list-plan.js";
 import { invalidArgument } from "./errors.js";
 
@@ -165,13 +166,14 @@ const keyIdFilter = (bootstrap: boolean) =>
         .transform((id) => (id === "" ? undefined : id)),
     );
 
-const SORT_COLUMNS: Readonly<Partial<Record<SortField, SortColumn>>> = {
+const SORT_COLUMNS: Readonly<Record<SortField, SortColumn>> = {
   [SortField.UNSPECIFIED]: "default",
   [SortField.NAME]: "name",
   [SortField.CREATE_TIME]: "create_time",
   [SortField.LAST_USED_TIME]: "last_used_time",
   [SortField.EXPIRE_TIME]: "expire_time",
   [SortField.STATUS]: "status",
+  [SortField.USES_LAST_30_DAYS]: "uses_30d",
 };
 
 const pageSize = z
@@ -237,7 +239,7 @@ export function parseListRequest(req: ListRequest): ListKeysRequest {
     lastUsedTime: valid.last_used_time,
     expireTime: valid.expire_time,
     status: valid.status,
-    sortBy: valid.sort_by as SortColumn,
+    sortBy: valid.sort_by,
     descending: valid.descending,
     pageSize: valid.page_size,
     pageToken: valid.page_token,
@@ -425,4 +427,22 @@ export function parseListAuditEventsRequest(req: ListAuditEventsRequest): AuditQ
     pageSize: valid.page_size,
     pageToken: valid.page_token,
   };
+}
+
+/** Days GetKeyUsage returns when the request says 0. */
+export const USAGE_DAYS_DEFAULT = 30;
+
+/** Validates a GetKeyUsageRequest: a Key Identifier and 1 to 90 days (0 means 30). */
+export function parseGetKeyUsageRequest(req: GetKeyUsageRequest): { id: string; days: number } {
+  const range = `must be between 0 and ${USAGE_DAYS_KEPT} (0 means ${USAGE_DAYS_DEFAULT})`;
+  const schema = z.object({
+    id: keyIdSchema,
+    days: z
+      .number()
+      .int()
+      .min(0, range)
+      .max(USAGE_DAYS_KEPT, `${range}: the service keeps ${USAGE_DAYS_KEPT} days of usage`)
+      .transform((days) => (days === 0 ? USAGE_DAYS_DEFAULT : days)),
+  });
+  return parse(schema, { id: req.id, days: req.days });
 }

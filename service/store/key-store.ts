@@ -29,6 +29,57 @@ export interface KeyRecord {
   rolled_from: string | null;
   /** The key that replaced this one by Roll; null unless it was rolled. */
   rolled_to: string | null;
+  /**
+   * Valid verifications over the 30 UTC days that end with the newest day counted (see recordUsage):
+   * the List's "uses in the last 30 days". A day that leaves the window is taken off by rollUsageWindows.
+   */
+  uses_30d: number;
+}
+
+/** Verifications of one key on one day, by outcome (the refusals that belong to a key: revoked, expired). */
+export interface UsageCounts {
+  readonly valid: number;
+  readonly revoked: number;
+  readonly expired: number;
+}
+
+/** A UTC day as a number: whole days since 1970-01-01. */
+export type UsageDay = number;
+
+/** Counts to add to one key's day. */
+export interface UsageIncrement {
+  readonly id: string;
+  readonly day: UsageDay;
+  readonly counts: UsageCounts;
+}
+
+/** One stored day of a key's usage. */
+export interface DailyUsage {
+  readonly day: UsageDay;
+  readonly counts: UsageCounts;
+}
+
+/** Days of usage a store keeps per key (older days are dropped); GetKeyUsage asks for at most this many. */
+export const USAGE_DAYS_KEPT = 90;
+/** The days uses_30d counts: the newest day counted and the 29 before it. */
+export const USES_WINDOW_DAYS = 30;
+
+/** One key's newest use to write, and the time below which a stored use is replaced by it. */
+export interface LastUseWrite {
+  readonly id: string;
+  readonly time: Date;
+  /**
+   * The write applies only when the stored time is unset or earlier than this (at most `time`): the start
+   * of `time`'s minute keeps a key's stored time moving at most once a minute, whatever the number of
+   * instances writing it (see jobs/use-recorder.ts).
+   */
+  readonly replacesBefore: Date;
+}
+
+/** What a batch of writes did: statements sent, and rows or documents the database says it changed. */
+export interface WriteReport {
+  readonly sent: number;
+  readonly modified: number;
 }
 
 /** The kinds of change the audit log records. */
@@ -236,8 +287,24 @@ export interface KeyStore {
    * the log's present end (no ids). Cheap enough to call many times a second: an indexed range read.
    */
   changesSince(cursor: ChangeCursor | null): Promise<ChangeBatch>;
-  /** Writes coalesced last-use times; a stored time never moves backwards. Returns how many keys matched. */
-  recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number>;
+  /**
+   * Writes coalesced last-use times, one conditional update per key (see LastUseWrite); a stored time
+   * never moves backwards. Last-use times are not changes (no change log entry: caches do not need them).
+   */
+  recordLastUses(uses: readonly LastUseWrite[]): Promise<WriteReport>;
+  /**
+   * Adds coalesced verification counts, one increment per key and day, to the key's day and (valid ones)
+   * to its uses_30d. Counts of a key that no longer exists are dropped. Several instances may add to one
+   * key at once: increments add up (on MongoDB atomically; FerretDB may lose one of two racing increments).
+   */
+  recordUsage(increments: readonly UsageIncrement[]): Promise<WriteReport>;
+  /** The stored days of a key of the company between two days (inclusive), oldest first; days without counts are absent. */
+  keyUsage(companyId: string, id: string, from: UsageDay, to: UsageDay): Promise<DailyUsage[]>;
+  /**
+   * Takes the days that have left the 30-day window ending `today` off each key's uses_30d, once per key
+   * whatever the number of instances doing it. Returns how many keys it changed.
+   */
+  rollUsageWindows(today: UsageDay): Promise<number>;
   /** Deletes keys and audit events whose purge time has come (indexed range deletes). Returns how many keys. */
   purge(now: Date): Promise<number>;
 

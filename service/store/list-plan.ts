@@ -15,7 +15,7 @@ export interface TimeRange {
 }
 
 /** Columns the list can be sorted on. */
-export type SortColumn = "default" | "name" | "create_time" | "last_used_time" | "expire_time" | "status";
+export type SortColumn = "default" | "name" | "create_time" | "last_used_time" | "expire_time" | "status" | "uses_30d";
 
 /** What a list selects in one company: the user's filters, judged at `now`. Filters combine with AND. */
 export interface KeyFilter {
@@ -35,11 +35,11 @@ export interface KeyFilter {
 }
 
 /** A stored field a segment can be ordered by. */
-export type SortableField = "name_lower" | "create_time" | "last_used_time" | "expire_time" | "id";
+export type SortableField = "name_lower" | "create_time" | "last_used_time" | "expire_time" | "uses_30d" | "id";
 /** 1 ascending, -1 descending. */
 export type Direction = 1 | -1;
 /** A value of a sort field in a cursor. */
-export type CursorValue = string | Date;
+export type CursorValue = string | Date | number;
 
 /** The extra condition of one segment. */
 export type SegmentCondition =
@@ -70,8 +70,10 @@ export interface ListSegment {
  */
 export const STATUS_ORDER_GRACE_MS = 1_000;
 
-/** Fields whose cursor values are dates (the rest are strings). */
+/** Fields whose cursor values are dates. */
 export const DATE_FIELDS: ReadonlySet<SortableField> = new Set(["create_time", "last_used_time", "expire_time"]);
+/** Fields whose cursor values are whole numbers (the rest are strings). */
+export const NUMBER_FIELDS: ReadonlySet<SortableField> = new Set(["uses_30d"]);
 
 const NEWEST_FIRST: ListSegment["sort"] = [
   ["create_time", -1],
@@ -92,6 +94,9 @@ export function planSegments(sortBy: SortColumn, descending: boolean, asOf: Date
       return [{ condition: all, sort: [["name_lower", dir], ["id", dir]] }];
     case "create_time":
       return [{ condition: all, sort: [["create_time", dir], ["id", dir]] }];
+    case "uses_30d":
+      // Every key has a count (0 when unused), so one read serves the order.
+      return [{ condition: all, sort: [["uses_30d", dir], ["id", dir]] }];
     case "last_used_time":
     case "expire_time":
       // Keys without the date (never used, never expiring) follow the others in both directions.

@@ -24,8 +24,14 @@ export interface OpenedStore {
   readonly imported: ImportReport | null;
 }
 
+/** Observes what the database driver sends (metrics); optional. */
+export interface DatabaseObserver {
+  /** An update command: its statements, and the documents the database says it modified (MongoDB command monitoring). */
+  onUpdateCommand?(collection: string, statements: number, modified: number): void;
+}
+
 /** Opens the store the configuration names. @throws StoreUnusableError with a message naming the file. */
-export async function openStore(config: Config, logger: Logger, now: Date): Promise<OpenedStore> {
+export async function openStore(config: Config, logger: Logger, now: Date, observer: DatabaseObserver = {}): Promise<OpenedStore> {
   if (config.MONGODB_URI) {
     const store = await MongoKeyStore.open(
       {
@@ -34,6 +40,7 @@ export async function openStore(config: Config, logger: Logger, now: Date): Prom
         timeoutMs: config.DB_TIMEOUT_MS,
         queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
         lastUseBatchSize: config.LAST_USED_FLUSH_BATCH_SIZE,
+        onUpdateCommand: observer.onUpdateCommand,
       },
       logger,
     );

@@ -9,7 +9,7 @@
  *    callers' records out.
  * 3. The keyed hash is compared in constant time; revocation and expiry are judged against `now`,
  *    so a cached record can never extend a key's life past its expire_time.
- * 4. A valid use is noted in memory (coalesced last-use writes), never written on the request path.
+ * 4. The outcome is noted in memory (coalesced last-use and usage writes), never written on the request path.
  *
  * Revocation and every other change of a key: the revoking instance records the id locally before Revoke
  * returns, so from then on this instance never answers valid for it; every instance drops the cached record
@@ -20,7 +20,7 @@
 import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
 import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
-import type { LastUseRecorder } from "../jobs/last-use-recorder.js";
+import type { UseRecorder } from "../jobs/use-recorder.js";
 import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
 import type { KeyRecord } from "../store/key-store.js";
 import type { FloodGuard } from "./flood-guard.js";
@@ -75,7 +75,7 @@ export class Verifier {
   constructor(
     private readonly lookup: KeyLookup,
     private readonly pepper: string,
-    private readonly lastUse: LastUseRecorder,
+    private readonly uses: UseRecorder,
     options: VerifierOptions,
     private readonly observer: VerifyObserver = {},
     private readonly guard?: FloodGuard,
@@ -111,10 +111,16 @@ export class Verifier {
     if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return unknown();
     // Past its retention a key is gone, as in List, even before the purge has deleted it.
     if (isPurgedAt(record, now)) return unknown();
-    if (this.#revokedHere.has(id)) return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
+    if (this.#revokedHere.has(id)) {
+      this.uses.record(id, "revoked", now);
+      return { code: "revoked", record: { ...record, revoke_time: record.revoke_time ?? now } };
+    }
     const state = keyStateAt(record, now);
-    if (state !== "active") return { code: state, record };
-    this.lastUse.record(id, now);
+    if (state !== "active") {
+      this.uses.record(id, state, now);
+      return { code: state, record };
+    }
+    this.uses.record(id, "valid", now);
     // The cached record shows this instance's own uses, however long it stays cached.
     if (record.last_used_time === null || record.last_used_time < now) record.last_used_time = now;
     return { code: "valid", record };

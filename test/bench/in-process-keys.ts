@@ -4,7 +4,7 @@
  * server around it: timing KeysService.list against the raw SQL isolates the service's own layer.
  */
 import type { Caller } from "../../service/auth/caller-context.js";
-import { LastUseRecorder } from "../../service/jobs/last-use-recorder.js";
+import { UseRecorder } from "../../service/jobs/use-recorder.js";
 import { AuditLog } from "../../service/keys/audit-log.js";
 import { KeysService } from "../../service/keys/keys-service.js";
 import { PageTokens } from "../../service/keys/page-token.js";
@@ -15,15 +15,15 @@ import { Verifier } from "../../service/verify/verifier.js";
 import type { MeasuredCompany } from "./datasets.js";
 import { RETENTION_MS } from "./seed.js";
 
-/** A KeysService on `store`; its last-use recorder never flushes (List only reads). */
+/** A KeysService on `store`; its use recorder is never started (List only reads). */
 export function inProcessKeysService(store: KeyStore, pepper: string): KeysService {
   const logger = createLogger("warn");
-  const lastUse = new LastUseRecorder(store, 3_600_000, logger);
-  const verifier = new Verifier(store, pepper, lastUse, { cacheTtlMs: 0, cacheMaxEntries: 0 });
+  const uses = new UseRecorder(store, { flushIntervalMs: 3_600_000, lastUseResolutionMs: 60_000, usageIntervalMs: 3_600_000, batchSize: 1_000 }, () => new Date(), logger);
+  const verifier = new Verifier(store, pepper, uses, { cacheTtlMs: 0, cacheMaxEntries: 0 });
   return new KeysService({
     store,
     verifier,
-    lastUse,
+    uses,
     pageTokens: new PageTokens(pepper),
     pepper,
     retentionMs: RETENTION_MS,

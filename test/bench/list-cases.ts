@@ -64,6 +64,8 @@ export function listCases(now: Date): ListCase[] {
     ["expire_time", true, "expiry, latest first"],
     ["status", false, "status, active first"],
     ["status", true, "status, inactive first"],
+    ["uses_30d", false, "uses (30 days), fewest first"],
+    ["uses_30d", true, "uses (30 days), most first"],
   ];
   const filters: [string, CaseFilters][] = [
     ["id contains 'a1'", { idContains: "a1" }],
@@ -92,6 +94,7 @@ const SORT_FIELD: Record<SortColumn, string> = {
   last_used_time: "SORT_FIELD_LAST_USED_TIME",
   expire_time: "SORT_FIELD_EXPIRE_TIME",
   status: "SORT_FIELD_STATUS",
+  uses_30d: "SORT_FIELD_USES_LAST_30_DAYS",
 };
 
 /** The grpc-js (snake_case, proto-loader) request of a case. */
@@ -144,7 +147,7 @@ export interface PreparedCase {
 
 /** The cursor values of a raw row in a segment's order. */
 function cursorOf(segment: ListSegment, row: RawKeyRow): CursorValue[] {
-  return segment.sort.map(([field]) => (DATE_FIELDS.has(field) ? new Date(row[field] as number) : (row[field] as string)));
+  return segment.sort.map(([field]) => (DATE_FIELDS.has(field) ? new Date(row[field] as number) : (row[field] as string | number)));
 }
 
 /** The whole segment as one statement (LIMIT -1: no limit), to count it or pick a row by position. */

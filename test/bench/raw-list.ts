@@ -29,6 +29,7 @@ export interface RawKeyRow {
   readonly revoke_time: number | null;
   readonly purge_time: number | null;
   readonly created_by: string | null;
+  readonly uses_30d: number;
 }
 
 const prepared = new WeakMap<DatabaseSync, Map<string, StatementSync>>();

@@ -48,7 +48,8 @@ function unit(n: number, salt: number): number {
 
 /**
  * The n-th synthetic key: spread over two years of creation times; ~70 % used, ~30 % with an expiry
- * (a sixth of those already past), ~10 % revoked; inactive keys still within their retention.
+ * (a sixth of those already past), ~10 % revoked; inactive keys still within their retention. Keys used
+ * in the last 30 days have a use count for that window (heavy-tailed: a few busy keys, many quiet ones).
  */
 export function syntheticKey(n: number, companyId: string, now: Date): KeyRecord {
   const t = now.getTime();
@@ -74,6 +75,7 @@ export function syntheticKey(n: number, companyId: string, now: Date): KeyRecord
     created_by: null,
     rolled_from: null,
     rolled_to: null,
+    uses_30d: used && t - used.getTime() < 30 * DAY_MS ? Math.floor(1 / Math.max(unit(n, 10), 1e-6)) : 0,
   };
   record.purge_time = purgeTimeOf(record, RETENTION_MS);
   return record;

@@ -9,13 +9,12 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchRevokeOutcome } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
-import { mongoDatabase, sqliteDatabase, type SnapshotRow, type TestDatabase } from "../support/database.js";
+import { mongoDatabase, sqliteDatabase, withoutUses, type TestDatabase } from "../support/database.js";
 import { expectRejected } from "../support/rejections.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { startOwnDatabase, type OwnDatabase } from "./support/own-database.js";
 
 const ENV = { DB_TIMEOUT_MS: "500", LAST_USED_FLUSH_INTERVAL_MS: "300000", AUDIT_INTERVAL_MS: "3600000" };
-const strip = (rows: SnapshotRow[]) => rows.map(({ last_used_time: _ignored, ...rest }) => rest);
 
 /** The lifecycle calls an outage must refuse, on a key `id` of the admin's company. */
 function lifecycleCalls(service: TestService, id: string) {
@@ -47,8 +46,8 @@ describe("lifecycle calls while MongoDB is down", () => {
   it("answer UNAVAILABLE, write nothing, and work again once it is back", async () => {
     const admin = grpcClient(service.url, service.adminKey);
     const { apiKey } = await admin.generate({ name: "Outage target" });
-    await service.lastUse.flush();
-    const before = strip(await db.snapshot());
+    await service.uses.flush();
+    const before = withoutUses(await db.snapshot());
     await own.stop();
     try {
       const calls = lifecycleCalls(service, apiKey!.id);
@@ -60,7 +59,7 @@ describe("lifecycle calls while MongoDB is down", () => {
     } finally {
       await own.start();
     }
-    expect(strip(await db.snapshot()), "nothing half-written").toEqual(before);
+    expect(withoutUses(await db.snapshot()), "nothing half-written").toEqual(before);
     // Back: each call works (the driver reconnects by itself).
     const calls = lifecycleCalls(service, apiKey!.id);
     await expect(calls.update()).resolves.toBeDefined();
@@ -79,8 +78,8 @@ describe("lifecycle calls while the SQLite file is locked by another process", (
     try {
       const admin = grpcClient(service.url, service.adminKey);
       const { apiKey } = await admin.generate({ name: "Locked target" });
-      await service.lastUse.flush();
-      const before = strip(await db.snapshot());
+      await service.uses.flush();
+      const before = withoutUses(await db.snapshot());
       const holder = new DatabaseSync(join(dataDir, "api-keys.sqlite"));
       holder.exec("BEGIN IMMEDIATE");
       try {
@@ -93,7 +92,7 @@ describe("lifecycle calls while the SQLite file is locked by another process", (
         holder.exec("ROLLBACK");
         holder.close();
       }
-      expect(strip(await db.snapshot())).toEqual(before);
+      expect(withoutUses(await db.snapshot())).toEqual(before);
       await expect(lifecycleCalls(service, apiKey!.id).roll()).resolves.toBeDefined();
     } finally {
       await service.stop();

@@ -96,7 +96,7 @@ describe("/metrics", () => {
     expect(delta("apikeys_rpc_duration_seconds_count", { procedure: "tokenizer.apikeys.v1.ApiKeyService/Verify", code: "ok" })).toBe(9);
     expect(metricSum(during, "apikeys_last_use_pending_keys")).toBeGreaterThanOrEqual(2); // the admin key and `secret`
 
-    await service.lastUse.flush();
+    await service.uses.flush();
     const after = await scrapeMetrics(service.url);
     expect(metricSum(after, "apikeys_last_use_pending_keys")).toBe(0);
     expect(metricSum(after, "apikeys_last_use_flush_size_count") - metricSum(during, "apikeys_last_use_flush_size_count")).toBe(1);

@@ -123,7 +123,7 @@ describe.each(ENGINES)("Revoke racing the last-use flush (%s)", (engine) => {
       }
       using = false;
       await users;
-      await busy.service.lastUse.flush();
+      await busy.service.uses.flush();
       const lost = [];
       for (const { apiKey } of keys) if ((await busy.db.key(apiKey!.id))!.revoke_time === null) lost.push(apiKey!.id);
       expect(lost, "revocations overwritten in the database").toEqual([]);
@@ -157,7 +157,7 @@ describe.each(ENGINES)("Revoke racing the last-use flush (%s)", (engine) => {
       }, { timeout: 5_000, interval: 100 });
       using = false;
       await users;
-      await user.lastUse.flush();
+      await user.uses.flush();
       await vi.waitFor(async () => {
         const ids = new Set(keys.map(({ apiKey }) => apiKey!.id));
         const unrevoked = (await db.records()).filter((record) => ids.has(record.id) && record.revoke_time === null).length;

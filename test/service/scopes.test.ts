@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../service/config.js";
 import { connectClient, grpcClient } from "../support/clients.js";
 import { addCompany } from "../support/companies.js";
-import { createTestDatabase, ENGINES, type TestDatabase } from "../support/database.js";
+import { createTestDatabase, ENGINES, withoutUses, type TestDatabase } from "../support/database.js";
 import { expectRejected } from "../support/rejections.js";
 import { startTestService, testEnv, type TestService } from "../support/service.js";
 
@@ -63,9 +63,8 @@ describe.each(ENGINES)("the scope catalogue (%s)", (engine) => {
     await expectRejected(admin.generate({ name: "x", scopes: ["properties:write"] }), Code.InvalidArgument, 'scopes[0]: unknown scope "properties:write"', "properties:read, leads:write");
     await expectRejected(connectClient(service.url, limited).generate({ name: "x", scopes: ["keys:read", "leads:write"] }), Code.InvalidArgument, 'scopes[1]: "leads:write" is not held by your key');
     await expectRejected(connectClient(service.url, limited).roll({ id: service.firstAdminKey!.record.id }), Code.PermissionDenied, '"properties:read"', "lacks");
-    const strip = (rows: Awaited<ReturnType<TestDatabase["snapshot"]>>) => rows.map(({ last_used_time: _ignored, ...rest }) => rest);
-    await service.lastUse.flush();
-    expect(strip(await db.snapshot())).toEqual(strip(before));
+    await service.uses.flush();
+    expect(withoutUses(await db.snapshot())).toEqual(withoutUses(before));
   });
 
   it("ListScopes needs keys:read", async () => {

@@ -18,6 +18,7 @@ import {
   type KeyRecord,
   type KeyRoll,
   type KeyStore,
+  type LastUseWrite,
   type Revocation,
 } from "../../service/store/key-store.js";
 import { cursorValuesOf, planSegments, STATUS_ORDER_GRACE_MS, type KeyFilter, type SortColumn } from "../../service/store/list-plan.js";
@@ -26,12 +27,18 @@ import { FIXTURE_CREATORS, fixtureSpecs } from "../support/key-fixtures.js";
 import { expectedIds, type OracleQuery } from "../support/list-oracle.js";
 import type { SeedSpec } from "../support/seed.js";
 
+/** A last use to write at `time` that replaces any stored time before it (the finest resolution). */
+function lastUseAt(id: string, time: Date): LastUseWrite {
+  return { id, time, replacesBefore: time };
+}
+
 /** Opens a fresh, empty store; the suite closes it. */
 export type OpenStore = () => Promise<KeyStore>;
 
 const NOW = new Date("2031-03-10T09:00:00.000Z");
 const RETENTION_MS = 30 * 86_400_000;
 const DAY = 86_400_000;
+const DAY_OF_NOW = Math.floor(NOW.getTime() / DAY);
 const AUDIT_RETENTION_MS = 400 * DAY;
 const audit = new AuditLog(AUDIT_RETENTION_MS);
 const ACTOR = { keyId: "key_acac00000001", address: "127.0.0.1", userAgent: "conformance" };
@@ -81,6 +88,7 @@ function recordOf(spec: SeedSpec): KeyRecord {
   );
   record.last_used_time = spec.lastUsedTime ?? null;
   record.revoke_time = spec.revokeTime ?? null;
+  record.uses_30d = spec.uses30d ?? 0;
   record.purge_time = purgeTimeOf(record, RETENTION_MS);
   return record;
 }
@@ -133,7 +141,7 @@ async function readAll(store: KeyStore, filter: KeyFilter, sortBy: SortColumn, d
   return ids;
 }
 
-const SORTS: SortColumn[] = ["default", "name", "create_time", "last_used_time", "expire_time", "status"];
+const SORTS: SortColumn[] = ["default", "name", "create_time", "last_used_time", "expire_time", "status", "uses_30d"];
 
 /** The filters of the suite, as the store takes them and as the model states them. */
 const FILTERS: { label: string; filter: Omit<KeyFilter, "companyId" | "now">; model: OracleQuery }[] = [
@@ -248,7 +256,7 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       const { store, records } = await seeded(open, Array.from({ length: 20 }, (_, i) => ({ name: `Busy ${i}`, companyId: "c", createTime: NOW })));
       try {
         const writes = records.flatMap((record, i) => [
-          store.recordLastUses(new Map([[record.id, new Date(NOW.getTime() + i)]])),
+          store.recordLastUses([lastUseAt(record.id, new Date(NOW.getTime() + i))]),
           store.revoke("c", [revocationOf(record, new Date(NOW.getTime() + 5_000))]),
         ]);
         await Promise.all(writes);
@@ -287,7 +295,8 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
         expect((await store.update("log", { ...updateOf(untouched!, "X", null), id: "key_000000000000" })).record).toBeNull();
         expect((await store.update("log", { ...updateOf(untouched!, "X", null), expected: { name: "Other", expire_time: null } })).applied).toBe(false);
         await store.insert(recordOf({ name: "Generated later", companyId: "log", createTime: NOW }), null);
-        await store.recordLastUses(new Map([[untouched!.id, NOW]]));
+        await store.recordLastUses([lastUseAt(untouched!.id, NOW)]);
+        await store.recordUsage([{ id: untouched!.id, day: DAY_OF_NOW, counts: { valid: 1, revoked: 0, expired: 0 } }]);
 
         const read = await readChanges(store, start);
         expect(read.complete).toBe(true);
@@ -340,17 +349,106 @@ export function describeKeyStoreConformance(engine: string, open: OpenStore): vo
       ]);
       try {
         const [used, fresh] = records;
-        const moved = await store.recordLastUses(
-          new Map([
-            [used!.id, new Date(NOW.getTime() + 1_000)], // older than the stored time: ignored
-            [fresh!.id, new Date(NOW.getTime() + 2_000)],
-            ["key_000000000000", new Date(NOW.getTime() + 3_000)], // unknown (purged meanwhile): ignored
-          ]),
-        );
-        expect(moved).toBe(1);
+        const report = await store.recordLastUses([
+          lastUseAt(used!.id, new Date(NOW.getTime() + 1_000)), // older than the stored time: ignored
+          lastUseAt(fresh!.id, new Date(NOW.getTime() + 2_000)),
+          lastUseAt("key_000000000000", new Date(NOW.getTime() + 3_000)), // unknown (purged meanwhile): ignored
+        ]);
+        expect(report).toEqual({ sent: 3, modified: 1 });
         expect((await store.findById(used!.id))?.last_used_time).toEqual(new Date(NOW.getTime() + 5_000));
         expect((await store.findById(fresh!.id))?.last_used_time).toEqual(new Date(NOW.getTime() + 2_000));
-        expect(await store.recordLastUses(new Map())).toBe(0);
+        expect(await store.recordLastUses([])).toEqual({ sent: 0, modified: 0 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("moves a stored last use only past `replacesBefore`: at most once a minute, whoever writes", async () => {
+      const minute = Math.floor(NOW.getTime() / 60_000) * 60_000;
+      const { store, records } = await seeded(open, [{ name: "Busy", companyId: "m", createTime: NOW, lastUsedTime: new Date(minute + 10_000) }]);
+      try {
+        const [busy] = records;
+        // Another instance saw a later use in the same minute: the stored time is that minute's already.
+        const sameMinute = new Date(minute + 50_000);
+        expect(await store.recordLastUses([{ id: busy!.id, time: sameMinute, replacesBefore: new Date(minute) }])).toEqual({ sent: 1, modified: 0 });
+        expect((await store.findById(busy!.id))?.last_used_time).toEqual(new Date(minute + 10_000));
+        // A use in the next minute moves it; two instances sending the same minute modify it once.
+        const next = new Date(minute + 61_000);
+        const [first, second] = await Promise.all([
+          store.recordLastUses([{ id: busy!.id, time: next, replacesBefore: new Date(minute + 60_000) }]),
+          store.recordLastUses([{ id: busy!.id, time: new Date(minute + 62_000), replacesBefore: new Date(minute + 60_000) }]),
+        ]);
+        expect(first!.modified + second!.modified, "one modification for the minute").toBe(1);
+        expect((await store.findById(busy!.id))?.last_used_time?.getTime()).toBeGreaterThanOrEqual(minute + 61_000);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("adds usage per key and day, to uses_30d too, and reads a key's days in its company only", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Counted", companyId: "us", createTime: NOW },
+        { name: "Refused only", companyId: "us", createTime: NOW },
+      ]);
+      try {
+        const [counted, refused] = records;
+        const today = DAY_OF_NOW;
+        const report = await store.recordUsage([
+          { id: counted!.id, day: today - 1, counts: { valid: 3, revoked: 0, expired: 0 } },
+          { id: counted!.id, day: today, counts: { valid: 5, revoked: 1, expired: 0 } },
+          { id: refused!.id, day: today, counts: { valid: 0, revoked: 0, expired: 2 } },
+          { id: "key_000000000000", day: today, counts: { valid: 9, revoked: 0, expired: 0 } }, // purged: dropped
+        ]);
+        expect(report).toEqual({ sent: 4, modified: 3 });
+        // A second instance's counts add up with the first's.
+        await store.recordUsage([{ id: counted!.id, day: today, counts: { valid: 2, revoked: 0, expired: 1 } }]);
+        expect((await store.findById(counted!.id))?.uses_30d).toBe(10);
+        expect((await store.findById(refused!.id))?.uses_30d, "refusals are not uses").toBe(0);
+        expect(await store.keyUsage("us", counted!.id, today - 89, today)).toEqual([
+          { day: today - 1, counts: { valid: 3, revoked: 0, expired: 0 } },
+          { day: today, counts: { valid: 7, revoked: 1, expired: 1 } },
+        ]);
+        expect(await store.keyUsage("us", counted!.id, today, today), "only the days asked for").toEqual([{ day: today, counts: { valid: 7, revoked: 1, expired: 1 } }]);
+        expect(await store.keyUsage("other", counted!.id, today - 89, today), "another company's key").toEqual([]);
+        expect(await store.keyUsage("us", refused!.id, today, today)).toEqual([{ day: today, counts: { valid: 0, revoked: 0, expired: 2 } }]);
+        // The uses order follows the counts.
+        expect(await readAll(store, { companyId: "us", now: NOW }, "uses_30d", true, 10)).toEqual([counted!.id, refused!.id]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("rolls the 30-day window: days that leave it come off uses_30d once, whoever rolls", async () => {
+      const { store, records } = await seeded(open, [
+        { name: "Old and new", companyId: "w", createTime: NOW },
+        { name: "Old only", companyId: "w", createTime: NOW },
+        { name: "Recent", companyId: "w", createTime: NOW },
+      ]);
+      try {
+        const [both, old, recent] = records;
+        const today = DAY_OF_NOW;
+        await store.recordUsage([
+          { id: both!.id, day: today - 40, counts: { valid: 100, revoked: 0, expired: 0 } },
+          { id: both!.id, day: today - 30, counts: { valid: 10, revoked: 0, expired: 0 } },
+          { id: both!.id, day: today - 29, counts: { valid: 1, revoked: 0, expired: 0 } },
+          { id: old!.id, day: today - 31, counts: { valid: 4, revoked: 2, expired: 0 } },
+          { id: recent!.id, day: today, counts: { valid: 6, revoked: 0, expired: 0 } },
+        ]);
+        expect((await store.findById(both!.id))?.uses_30d, "before the roll every counted day is in").toBe(111);
+        // Two instances roll at once: each leaving day comes off once.
+        const [a, b] = await Promise.all([store.rollUsageWindows(today), store.rollUsageWindows(today)]);
+        expect(a + b, "two keys had days leaving the window").toBe(2);
+        expect((await store.findById(both!.id))?.uses_30d).toBe(1);
+        expect((await store.findById(old!.id))?.uses_30d).toBe(0);
+        expect((await store.findById(recent!.id))?.uses_30d).toBe(6);
+        expect(await store.rollUsageWindows(today), "nothing more leaves today").toBe(0);
+        // Tomorrow the last counted day of "Old and new" leaves too; a new use counts from its own day.
+        await store.recordUsage([{ id: old!.id, day: today + 1, counts: { valid: 2, revoked: 0, expired: 0 } }]);
+        expect(await store.rollUsageWindows(today + 1)).toBe(1);
+        expect((await store.findById(both!.id))?.uses_30d).toBe(0);
+        expect((await store.findById(old!.id))?.uses_30d).toBe(2);
+        // The days stay readable (GetKeyUsage) after they left the window.
+        expect((await store.keyUsage("w", old!.id, today - 89, today + 1)).map((day) => day.day)).toEqual([today - 31, today + 1]);
       } finally {
         await store.close();
       }

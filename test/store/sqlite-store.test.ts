@@ -14,7 +14,20 @@ import type { KeyRecord } from "../../service/store/key-store.js";
 import { auditIndexOf, auditPageSql } from "../../service/store/sqlite/audit-sql.js";
 import { COUNT_INDEX, countSql, indexOf, ROWS_BY_ID_SQL, segmentSql } from "../../service/store/sqlite/list-sql.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../service/store/sqlite/schema.js";
-import { SELECT_MANY_IN_COMPANY, SELECT_UNAUDITED_EXPIRIES, SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
+import {
+  ADD_USAGE_DAY,
+  ADD_USES,
+  DELETE_KEYS,
+  DELETE_OLD_USAGE,
+  DELETE_PURGED_EVENTS,
+  DELETE_USAGE_OF_KEYS,
+  ROLL_USAGE_WINDOWS,
+  SELECT_KEY_USAGE,
+  SELECT_MANY_IN_COMPANY,
+  SELECT_PURGEABLE_KEYS,
+  SELECT_UNAUDITED_EXPIRIES,
+  SqliteKeyStore,
+} from "../../service/store/sqlite/sqlite-key-store.js";
 import { TEST_PEPPER } from "../support/database.js";
 import { describeKeyStoreConformance, readChanges } from "./conformance.js";
 
@@ -24,7 +37,7 @@ const open = (file = freshFile()) => SqliteKeyStore.open(file, { busyTimeoutMs: 
 describeKeyStoreConformance("sqlite", async () => open());
 
 const NOW = new Date("2031-03-10T09:00:00.000Z");
-const SORTS: SortColumn[] = ["default", "name", "create_time", "last_used_time", "expire_time", "status"];
+const SORTS: SortColumn[] = ["default", "name", "create_time", "last_used_time", "expire_time", "status", "uses_30d"];
 const FILTERS: Omit<KeyFilter, "companyId" | "now">[] = [
   {},
   { nameContains: "zap" },
@@ -47,7 +60,7 @@ describe("SQLite query plans", () => {
         for (const sortBy of SORTS) {
           for (const descending of [false, true]) {
             for (const segment of planSegments(sortBy, descending, NOW)) {
-              for (const after of [undefined, segment.sort.map(([field]) => (field === "id" || field === "name_lower" ? "m" : NOW))]) {
+              for (const after of [undefined, segment.sort.map(([field]) => (field === "id" || field === "name_lower" ? "m" : field === "uses_30d" ? 42 : NOW))]) {
                 const { sql, params } = segmentSql({ ...filter, companyId: "acme", now: NOW }, segment, after, 51);
                 const plan = store.explain(sql, params).join(" / ");
                 const where = `${JSON.stringify(filter)} ${sortBy} ${descending ? "desc" : "asc"} ${after ? "after a cursor" : "first page"}: ${plan}`;
@@ -121,7 +134,7 @@ describe("SQLite query plans", () => {
       const many = store.explain(SELECT_MANY_IN_COMPANY, ['["key_0123456789ab"]', "acme"]).join(" / ");
       expect(many).toMatch(/SEARCH api_keys USING PRIMARY KEY \(id=\?\)/);
       expect(many).not.toMatch(/\bSCAN api_keys\b/);
-      const purge = store.explain("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE purge_time <= ? LIMIT ?)", [0, 1_000]).join(" / ");
+      const purge = store.explain(DELETE_PURGED_EVENTS, [0, 1_000]).join(" / ");
       expect(purge).toMatch(/SEARCH audit_events USING (COVERING )?INDEX audit_events_purge_time \(purge_time<\?\)/);
       const unshown = store.explain("DELETE FROM audit_events WHERE company_id = ? AND key_id = ?", ["acme", "key_0123456789ab"]).join(" / ");
       expect(unshown).toMatch(/SEARCH audit_events USING (COVERING )?INDEX audit_events_company_key \(company_id=\? AND key_id=\?\)/);
@@ -137,9 +150,33 @@ describe("SQLite query plans", () => {
       const rows = store.explain(ROWS_BY_ID_SQL, [JSON.stringify(["key_0123456789ab", "key_0123456789ac"])]).join(" / ");
       expect(rows).toContain("SEARCH api_keys USING PRIMARY KEY (id=?)");
       expect(rows).not.toMatch(/\bSCAN api_keys\b/);
-      const purge = store.explain("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)", [0, 1_000]).join(" / ");
+      const purge = store.explain(SELECT_PURGEABLE_KEYS, [0, 1_000]).join(" / ");
       expect(purge).toMatch(/SEARCH api_keys USING (COVERING )?INDEX api_keys_purge_time \(purge_time<\?\)/);
       expect(purge).not.toMatch(/\bSCAN api_keys\b/);
+      const ids = JSON.stringify(["key_0123456789ab"]);
+      expect(store.explain(DELETE_KEYS, [ids]).join(" / ")).toMatch(/SEARCH api_keys USING PRIMARY KEY \(id=\?\)/);
+      expect(store.explain(DELETE_USAGE_OF_KEYS, [ids]).join(" / ")).toMatch(/SEARCH key_usage USING PRIMARY KEY \(key_id=\?\)/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("usage is written, read, rolled and purged by index searches, never a scan", async () => {
+    const store = open();
+    try {
+      const plans = {
+        addDay: store.explain(ADD_USAGE_DAY, ["key_0123456789ab", 20_000, 1, 0, 0]),
+        addUses: store.explain(ADD_USES, [1, 20_000, 20_000, "key_0123456789ab"]),
+        read: store.explain(SELECT_KEY_USAGE, ["key_0123456789ab", 19_911, 20_000, "key_0123456789ab", "acme"]),
+        roll: store.explain(ROLL_USAGE_WINDOWS, [20_000 - 29, 500]),
+        oldDays: store.explain(DELETE_OLD_USAGE, [19_911, 1_000]),
+      };
+      for (const [name, plan] of Object.entries(plans)) expect(plan.join(" / "), name).not.toMatch(/\bSCAN\b/);
+      expect(plans.addUses.join(" / ")).toMatch(/SEARCH api_keys USING PRIMARY KEY \(id=\?\)/);
+      expect(plans.read.join(" / ")).toMatch(/SEARCH key_usage USING PRIMARY KEY \(key_id=\? AND day>\? AND day<\?\)/);
+      expect(plans.roll.join(" / ")).toMatch(/SEARCH api_keys USING (COVERING )?INDEX api_keys_usage_counted_from \(usage_counted_from<\?\)/);
+      expect(plans.roll.join(" / ")).toMatch(/SEARCH key_usage USING PRIMARY KEY \(key_id=\?/);
+      expect(plans.oldDays.join(" / ")).toMatch(/SEARCH key_usage USING (COVERING )?INDEX key_usage_day \(day<\?\)/);
     } finally {
       await store.close();
     }
@@ -234,7 +271,7 @@ describe("SQLite schema", () => {
       expect(await store.findById("key_0123456789ab")).toEqual({
         id: "key_0123456789ab", company_id: "acme", name: "Old", name_lower: "old", secret_hash: "hash", scopes: ["keys:read"],
         create_time: NOW, last_used_time: null, expire_time: new Date(NOW.getTime() + 1), revoke_time: null, purge_time: null,
-        created_by: null, rolled_from: null, rolled_to: null,
+        created_by: null, rolled_from: null, rolled_to: null, uses_30d: 0,
       });
       expect(await store.listAuditEvents({ companyId: "acme", now: NOW }, undefined, 10)).toEqual([]);
     } finally {

@@ -65,6 +65,16 @@ export interface TestDatabase {
 /** One stored row or document, as read back. */
 export type SnapshotRow = { readonly id: string } & Record<string, unknown>;
 
+/**
+ * A snapshot without what flushes of uses write (last-use times and usage, on either engine): a call's
+ * own authentication is a use, so "nothing written" is judged on everything else.
+ */
+export function withoutUses(rows: readonly SnapshotRow[]): SnapshotRow[] {
+  return rows
+    .filter((row) => !row.id.startsWith("usage:"))
+    .map(({ last_used_time: _lastUse, uses_30d: _uses, usage: _usage, usage_counted_from: _from, ...rest }) => rest as SnapshotRow);
+}
+
 const created: string[] = [];
 process.once("exit", () => {
   for (const dir of created) rmSync(dir, { recursive: true, force: true });
@@ -82,14 +92,14 @@ export async function createTestDatabase(label: string, engine: Engine = "sqlite
 
 // ---- SQLite -------------------------------------------------------------------------------------------
 
-const COLUMNS = ["id", "company_id", "name", "name_lower", "secret_hash", "scopes", "create_time", "last_used_time", "expire_time", "revoke_time", "purge_time", "created_by", "rolled_from", "rolled_to"] as const;
+const COLUMNS = ["id", "company_id", "name", "name_lower", "secret_hash", "scopes", "create_time", "last_used_time", "expire_time", "revoke_time", "purge_time", "created_by", "rolled_from", "rolled_to", "uses_30d"] as const;
 const TIME_COLUMNS = new Set(["create_time", "last_used_time", "expire_time", "revoke_time", "purge_time"]);
 
 function toSqlValue(column: string, value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
   if (TIME_COLUMNS.has(column)) return (value as Date).getTime();
   if (column === "scopes") return JSON.stringify(value);
-  return value as string;
+  return value as string | number;
 }
 
 function fromRow(row: Record<string, unknown>): KeyRecord {
@@ -109,6 +119,7 @@ function fromRow(row: Record<string, unknown>): KeyRecord {
     created_by: row.created_by as string | null,
     rolled_from: row.rolled_from as string | null,
     rolled_to: row.rolled_to as string | null,
+    uses_30d: row.uses_30d as number,
   };
 }
 
@@ -157,10 +168,12 @@ export function sqliteDatabase(dataDir: string): TestDatabase {
       const keys = open().prepare("SELECT * FROM api_keys ORDER BY id").all() as { id: string }[];
       const state = open().prepare("SELECT * FROM service_state ORDER BY name").all() as { name: string }[];
       const events = open().prepare("SELECT * FROM audit_events ORDER BY id").all() as { id: string }[];
+      const usage = open().prepare("SELECT * FROM key_usage ORDER BY key_id, day").all() as { key_id: string; day: number }[];
       return [
         ...keys.map((row) => ({ ...row })),
         ...state.map((row) => ({ ...row, id: `state:${row.name}` })),
         ...events.map((row) => ({ ...row, id: `audit:${row.id}` })),
+        ...usage.map((row) => ({ ...row, id: `usage:${row.key_id}:${row.day}` })),
       ];
     },
     async insert(records) {
@@ -202,12 +215,20 @@ export function sqliteDatabase(dataDir: string): TestDatabase {
 
 // ---- MongoDB ------------------------------------------------------------------------------------------
 
-type KeyDocument = Omit<KeyRecord, "id"> & { _id: string; audit_outbox?: unknown; roll_undo?: unknown; expiry_audited?: unknown };
-const toRecord = ({ _id, audit_outbox: _outbox, roll_undo: _undo, expiry_audited: _audited, ...rest }: KeyDocument): KeyRecord => ({
+type KeyDocument = Omit<KeyRecord, "id"> & {
+  _id: string;
+  audit_outbox?: unknown;
+  roll_undo?: unknown;
+  expiry_audited?: unknown;
+  usage?: unknown;
+  usage_counted_from?: unknown;
+};
+const toRecord = ({ _id, audit_outbox: _outbox, roll_undo: _undo, expiry_audited: _audited, usage: _usage, usage_counted_from: _from, ...rest }: KeyDocument): KeyRecord => ({
   id: _id,
   ...rest,
   rolled_from: rest.rolled_from ?? null,
   rolled_to: rest.rolled_to ?? null,
+  uses_30d: rest.uses_30d ?? 0,
 });
 type AuditDocument = Omit<AuditEventRecord, "id"> & { _id: string };
 

@@ -6,7 +6,7 @@ import type { Client } from "@connectrpc/connect";
 import type { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { StartOptions } from "../../service/app.js";
 import { connectClient, grpcClient } from "./clients.js";
-import { createTestDatabase, type Engine, type SnapshotRow, type TestDatabase } from "./database.js";
+import { createTestDatabase, withoutUses, type Engine, type SnapshotRow, type TestDatabase } from "./database.js";
 import { startTestService, type TestService } from "./service.js";
 
 /** A started service with its database and admin clients. */
@@ -21,7 +21,7 @@ export interface Harness {
   /** gRPC (binary, h2c) client with the given key, or none: sends what JSON cannot encode. */
   grpc(key?: string): Client<typeof ApiKeyService>;
   /**
-   * Every stored row without last-use times, after writing pending uses: compare two to prove "nothing
+   * Every stored row without last-use times and usage, after writing pending uses: compare two to prove "nothing
    * written" while the callers' own keys are being used.
    */
   snapshotWithoutUses(): Promise<SnapshotRow[]>;
@@ -42,8 +42,8 @@ export async function startHarness(
     connect: (key) => connectClient(service.url, key),
     grpc: (key) => grpcClient(service.url, key),
     async snapshotWithoutUses() {
-      await service.lastUse.flush();
-      return (await db.snapshot()).map(({ last_used_time: _ignored, ...rest }) => rest);
+      await service.uses.flush();
+      return withoutUses(await db.snapshot());
     },
     async stop() {
       await service.stop();

@@ -1,7 +1,7 @@
 /**
  * A company's worth of keys with every shape the list must handle: names that differ only in case,
  * names with regex metacharacters, never-used and never-expiring keys, expired (one exactly at `now`),
- * revoked, and keys sharing a creation time.
+ * revoked, keys sharing a creation time, and use counts with ties (and unused keys).
  */
 import type { SeedSpec } from "./seed.js";
 
@@ -34,6 +34,8 @@ export function fixtureSpecs(companyId: string, now: Date): SeedSpec[] {
     if (i === 10) expireTime = at(1); // one millisecond from now: still active
     const revokeTime = i % 5 === 3 ? new Date(createTime.getTime() + 30 * 60_000) : null;
     const createdBy = i % 3 === 0 ? null : FIXTURE_CREATORS[i % 3 === 1 ? 0 : 1];
-    return { name, companyId, createTime, lastUsedTime, expireTime, revokeTime, createdBy };
+    // Use counts repeat (ties are broken by Key Identifier); a third of the keys were not used lately.
+    const uses30d = [0, 7, 7, 120, 0, 1, 3_000_000_000][i % 7]!;
+    return { name, companyId, createTime, lastUsedTime, expireTime, revokeTime, createdBy, uses30d };
   });
 }

@@ -21,7 +21,7 @@ export interface OracleQuery {
   readonly status?: "active" | "inactive";
   /** The creator's Key Identifier, or null for keys without one (bootstrap keys). */
   readonly createdBy?: string | null;
-  readonly sortBy?: "default" | "name" | "create_time" | "last_used_time" | "expire_time" | "status";
+  readonly sortBy?: "default" | "name" | "create_time" | "last_used_time" | "expire_time" | "status" | "uses_30d";
   readonly descending?: boolean;
 }
 
@@ -67,6 +67,8 @@ export function expectedIds(records: readonly KeyRecord[], query: OracleQuery, n
         return sign * (byText(a.name.toLowerCase(), b.name.toLowerCase()) || byText(a.id, b.id));
       case "create_time":
         return sign * (byNumber(a.create_time.getTime(), b.create_time.getTime()) || byText(a.id, b.id));
+      case "uses_30d":
+        return sign * (byNumber(a.uses_30d, b.uses_30d) || byText(a.id, b.id));
       case "last_used_time":
       case "expire_time": {
         const [x, y] = [a[sortBy], b[sortBy]];

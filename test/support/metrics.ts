@@ -17,3 +17,12 @@ export async function counterTotal(service: TestService, name: string): Promise<
   const { values } = (await metric.get()) as { values: { value: number }[] };
   return values.reduce((sum, value) => sum + value.value, 0);
 }
+
+/** The value of a counter's sample with exactly these labels (0 when there is none yet). */
+export async function counterValue(service: TestService, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = service.metrics.registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = (await metric.get()) as { values: { value: number; labels: Record<string, string | number> }[] };
+  const wanted = Object.entries(labels);
+  return values.find((value) => wanted.every(([key, label]) => value.labels[key] === label))?.value ?? 0;
+}

@@ -22,6 +22,8 @@ export interface SeedSpec {
   readonly revokeTime?: Date | null;
   /** The Key Identifier of the key that made it; null (the default) for a bootstrap key. */
   readonly createdBy?: string | null;
+  /** Its valid uses in the last 30 days (uses_30d; 0 by default). */
+  readonly uses30d?: number;
 }
 
 /** A seeded key: its stored record and its secret. */
@@ -53,6 +55,7 @@ export async function seedKeys(
     );
     record.last_used_time = spec.lastUsedTime ?? null;
     record.revoke_time = spec.revokeTime ?? null;
+    record.uses_30d = spec.uses30d ?? 0;
     record.purge_time = purgeTimeOf(record, retentionMs);
     return { id: record.id, secret, record };
   });

@@ -29,15 +29,32 @@ import {
   type KeyStore,
   type ChangeBatch,
   type ChangeCursor,
+  type DailyUsage,
   type KeyUpdate,
+  type LastUseWrite,
   type Revocation,
   type RevocationResult,
   type StoreDescription,
   type Subscription,
+  type UsageDay,
+  type UsageIncrement,
+  type WriteReport,
+  USAGE_DAYS_KEPT,
+  USES_WINDOW_DAYS,
 } from "../key-store.js";
 import type { CursorValue, KeyFilter, ListSegment } from "../list-plan.js";
 import { AUDIT_SORT, auditPageFilter } from "./audit-filter.js";
-import { toAuditDocument, toAuditRecord, toDocument, toRecord, type AuditEventDocument, type KeyDocument } from "./key-document.js";
+import {
+  dayOfUsageField,
+  toAuditDocument,
+  toAuditRecord,
+  toDocument,
+  toRecord,
+  usageField,
+  type AuditEventDocument,
+  type KeyDocument,
+  type UsageBucket,
+} from "./key-document.js";
 import { countFilter, segmentQuery } from "./list-filter.js";
 import { translateMongoError } from "./mongodb-errors.js";
 
@@ -70,6 +87,8 @@ const LIST_INDEXES = [
   { name: "company_expire_time_create_time", key: { company_id: 1, expire_time: 1, create_time: -1, _id: -1 } },
   // The List filter on created_by, newest first.
   { name: "company_created_by", key: { company_id: 1, created_by: 1, create_time: -1, _id: -1 } },
+  // Uses in the last 30 days.
+  { name: "company_uses_30d", key: { company_id: 1, uses_30d: 1, _id: 1 } },
   // The expiry job: keys not yet audited as expired (null, i.e. missing, first), by expiry.
   { name: "expiry_audited_expire_time", key: { expiry_audited: 1, expire_time: 1 } },
 ] as const;
@@ -79,7 +98,11 @@ const SPARSE_INDEXES = [
   { name: "roll_undo_at", key: { "roll_undo.at": 1 } },
   // The change log: the keys that ever changed, by the server's time of their last change (see CHANGE_STAMP).
   { name: "change_time", key: { change_time: 1 } },
+  // The daily roll of uses_30d: keys that count a day, by the oldest day they count.
+  { name: "usage_counted_from", key: { usage_counted_from: 1 } },
 ] as const;
+/** Reads of records leave out the per-day usage (up to 90 small sub-documents that only GetKeyUsage reads). */
+const RECORD_PROJECTION = { projection: { usage: 0 } } as const;
 /** The audit log's indexes: newest first in a company, alone or after one equality. */
 const AUDIT_INDEXES = [
   { name: "company_time", key: { company_id: 1, time: -1, _id: -1 } },
@@ -139,6 +162,8 @@ export interface MongoStoreOptions {
   readonly lastUseBatchSize?: number;
   /** How often connecting is tried before the start fails (a database still starting is waited for). */
   readonly connectRetries?: number;
+  /** Sees every update command the driver sends (command monitoring): statements sent and documents modified. */
+  readonly onUpdateCommand?: (collection: string, statements: number, modified: number) => void;
 }
 
 /** The URI without credentials or options: safe to log. */
@@ -174,7 +199,9 @@ export class MongoKeyStore implements KeyStore {
       serverSelectionTimeoutMS: options.timeoutMs,
       connectTimeoutMS: options.timeoutMs,
       socketTimeoutMS: options.queryTimeoutMs,
+      monitorCommands: options.onUpdateCommand !== undefined,
     });
+    if (options.onUpdateCommand) watchUpdateCommands(client, options.onUpdateCommand);
     try {
       await pRetry(() => client.connect(), {
         retries: options.connectRetries ?? 5,
@@ -284,14 +311,14 @@ export class MongoKeyStore implements KeyStore {
 
   findById(id: string): Promise<KeyRecord | null> {
     return this.#run(async () => {
-      const document = await this.#keys.findOne({ _id: id });
+      const document = await this.#keys.findOne({ _id: id }, RECORD_PROJECTION);
       return document ? toRecord(document) : null;
     });
   }
 
   findInCompany(companyId: string, id: string): Promise<KeyRecord | null> {
     return this.#run(async () => {
-      const document = await this.#keys.findOne({ _id: id, company_id: companyId });
+      const document = await this.#keys.findOne({ _id: id, company_id: companyId }, RECORD_PROJECTION);
       return document ? toRecord(document) : null;
     });
   }
@@ -299,13 +326,13 @@ export class MongoKeyStore implements KeyStore {
   listSegment(filter: KeyFilter, segment: ListSegment, after: readonly CursorValue[] | undefined, limit: number): Promise<KeyRecord[]> {
     return this.#run(async () => {
       const query = segmentQuery(filter, segment, after);
-      const documents = await this.#keys.find(query.filter).sort(query.sort).limit(limit).toArray();
+      const documents = await this.#keys.find(query.filter, RECORD_PROJECTION).sort(query.sort).limit(limit).toArray();
       return documents.map(toRecord);
     });
   }
 
   findManyInCompany(companyId: string, ids: readonly string[]): Promise<KeyRecord[]> {
-    return this.#run(async () => (await this.#keys.find({ company_id: companyId, _id: { $in: [...ids] } }).toArray()).map(toRecord));
+    return this.#run(async () => (await this.#keys.find({ company_id: companyId, _id: { $in: [...ids] } }, RECORD_PROJECTION).toArray()).map(toRecord));
   }
 
   count(filter: KeyFilter): Promise<number> {
@@ -324,7 +351,7 @@ export class MongoKeyStore implements KeyStore {
         const results = await Promise.all(pending.map((revocation) => this.#applyRevocation(companyId, revocation)));
         pending.forEach((revocation, index) => results[index]!.modifiedCount === 1 && applied.add(revocation.id));
         const ids = revocations.map((revocation) => revocation.id);
-        stored = new Map((await this.#keys.find({ company_id: companyId, _id: { $in: ids } }).toArray()).map((document) => [document._id, toRecord(document)]));
+        stored = new Map((await this.#keys.find({ company_id: companyId, _id: { $in: ids } }, RECORD_PROJECTION).toArray()).map((document) => [document._id, toRecord(document)]));
         if (!this.isFerretDb || attempt >= REVOKE_ATTEMPTS) break;
         pending = pending.filter((revocation) => stored.get(revocation.id)?.revoke_time === null);
         if (pending.length > 0) this.logger.warn({ keyIds: pending.map((revocation) => revocation.id) }, "a concurrent update undid a revocation; applying it again");
@@ -491,7 +518,7 @@ export class MongoKeyStore implements KeyStore {
       let seen = 0;
       for (;;) {
         // Not audited yet (the field is missing until then), expired by now.
-        const documents = await this.#keys.find({ expiry_audited: { $exists: false }, expire_time: { $lte: now } }).limit(JOB_BATCH).toArray();
+        const documents = await this.#keys.find({ expiry_audited: { $exists: false }, expire_time: { $lte: now } }, RECORD_PROJECTION).limit(JOB_BATCH).toArray();
         const records = documents.map(toRecord);
         // A key revoked before its expiry never expired: its end is the revoke event.
         const events = records
@@ -562,22 +589,97 @@ export class MongoKeyStore implements KeyStore {
     return run;
   }
 
-  recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number> {
+  recordLastUses(uses: readonly LastUseWrite[]): Promise<WriteReport> {
     return this.#run(async () => {
-      if (uses.size === 0) return 0;
+      if (uses.length === 0) return { sent: 0, modified: 0 };
+      // Only a time that moves the stored one past `replacesBefore` is written: never backwards, and at most
+      // one modification per key per minute whatever the number of instances (see jobs/use-recorder.ts).
       const result = await this.#serialized(() =>
         this.#keys.bulkWrite(
-          [...uses].map(([id, time]) => ({ updateOne: { filter: { _id: id }, update: { $max: { last_used_time: time } } } })),
+          uses.map((use) => ({
+            updateOne: {
+              filter: { _id: use.id, $or: [{ last_used_time: null }, { last_used_time: { $lt: use.replacesBefore } }] },
+              update: { $set: { last_used_time: use.time } },
+            },
+          })),
           { ordered: false },
         ),
       );
-      return result.modifiedCount;
+      return { sent: uses.length, modified: result.modifiedCount };
+    });
+  }
+
+  recordUsage(increments: readonly UsageIncrement[]): Promise<WriteReport> {
+    return this.#run(async () => {
+      if (increments.length === 0) return { sent: 0, modified: 0 };
+      // One unconditional update per key and day: the day's counts and uses_30d go up together, and
+      // usage_counted_from ($min) remembers the oldest day uses_30d counts, for rollUsageWindows. $inc and $min
+      // commute, so increments of several instances add up in any order (atomically on MongoDB).
+      const result = await this.#serialized(() =>
+        this.#keys.bulkWrite(
+          increments.map(({ id, day, counts }) => {
+            const field = `usage.${usageField(day)}`;
+            const inc: Record<string, number> = {};
+            if (counts.valid > 0) inc[`${field}.v`] = counts.valid;
+            if (counts.revoked > 0) inc[`${field}.r`] = counts.revoked;
+            if (counts.expired > 0) inc[`${field}.e`] = counts.expired;
+            const update: Record<string, unknown> = { $inc: inc };
+            if (counts.valid > 0) {
+              inc.uses_30d = counts.valid;
+              update.$min = { usage_counted_from: day };
+            }
+            return { updateOne: { filter: { _id: id }, update } };
+          }),
+          { ordered: false },
+        ),
+      );
+      return { sent: increments.length, modified: result.modifiedCount };
+    });
+  }
+
+  keyUsage(companyId: string, id: string, from: UsageDay, to: UsageDay): Promise<DailyUsage[]> {
+    return this.#run(async () => {
+      const document = await this.#keys.findOne({ _id: id, company_id: companyId }, { projection: { usage: 1 } });
+      const days: DailyUsage[] = [];
+      for (const [field, bucket] of Object.entries(document?.usage ?? {})) {
+        const day = dayOfUsageField(field);
+        if (day === null || day < from || day > to) continue;
+        days.push({ day, counts: { valid: bucket.v ?? 0, revoked: bucket.r ?? 0, expired: bucket.e ?? 0 } });
+      }
+      return days.sort((a, b) => a.day - b.day);
+    });
+  }
+
+  rollUsageWindows(today: UsageDay): Promise<number> {
+    const first = today - USES_WINDOW_DAYS + 1;
+    const keptFrom = today - USAGE_DAYS_KEPT + 1;
+    return this.#run(async () => {
+      let rolled = 0;
+      for (;;) {
+        const due = await this.#keys
+          .find({ usage_counted_from: { $lt: first } }, { projection: { usage: 1, usage_counted_from: 1 } })
+          .limit(JOB_BATCH)
+          .toArray();
+        for (const document of due) {
+          const countedFrom = document.usage_counted_from!;
+          const { leaving, oldestLeft, dropped } = windowRoll(document.usage ?? {}, countedFrom, first, keptFrom);
+          const update: Record<string, unknown> = { $inc: { uses_30d: -leaving } };
+          const unset: Record<string, ""> = Object.fromEntries(dropped.map((day) => [`usage.${usageField(day)}`, ""]));
+          if (oldestLeft === null) unset.usage_counted_from = "";
+          else update.$set = { usage_counted_from: oldestLeft };
+          if (Object.keys(unset).length > 0) update.$unset = unset;
+          // Only while nobody rolled it meanwhile (another instance's roll): each day leaves the window once.
+          const { modifiedCount } = await this.#serialized(() => this.#keys.updateOne({ _id: document._id, usage_counted_from: countedFrom }, update));
+          rolled += modifiedCount;
+        }
+        if (due.length < JOB_BATCH) return rolled;
+      }
     });
   }
 
   purge(now: Date): Promise<number> {
     return this.#run(async () => {
-      const { deletedCount } = await this.#keys.deleteMany({ purge_time: { $lte: now } });
+      const { deletedCount } = await this.#keys.deleteMany({ purge_time: { $lte: now } }); // their usage goes with them
       await this.#audit.deleteMany({ purge_time: { $lte: now } });
       return deletedCount;
     });
@@ -640,6 +742,47 @@ export class MongoKeyStore implements KeyStore {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * What the daily roll does to one key's usage: the valid uses of the days from `countedFrom` up to the
+ * window's first day (they leave uses_30d), the oldest day with valid uses still in the window (or null),
+ * and the days older than the days kept (their buckets are removed).
+ */
+export function windowRoll(usage: Readonly<Record<string, UsageBucket>>, countedFrom: number, first: number, keptFrom: number): { leaving: number; oldestLeft: number | null; dropped: number[] } {
+  let leaving = 0;
+  let oldestLeft: number | null = null;
+  const dropped: number[] = [];
+  for (const [field, bucket] of Object.entries(usage)) {
+    const day = dayOfUsageField(field);
+    if (day === null) continue;
+    if (day >= countedFrom && day < first) leaving += bucket.v ?? 0;
+    if (day >= first && (bucket.v ?? 0) > 0 && (oldestLeft === null || day < oldestLeft)) oldestLeft = day;
+    if (day < keptFrom) dropped.push(day);
+  }
+  return { leaving, oldestLeft, dropped };
+}
+
+/** Counts the update commands the driver sends, per collection, and the documents each modified. */
+function watchUpdateCommands(client: MongoClient, onUpdate: (collection: string, statements: number, modified: number) => void): void {
+  const sent = new Map<number, { collection: string; statements: number }>();
+  client.on("commandStarted", (event) => {
+    if (event.commandName !== "update") return;
+    const command = event.command as { update?: unknown; updates?: unknown[] };
+    sent.set(event.requestId, { collection: String(command.update), statements: command.updates?.length ?? 0 });
+  });
+  client.on("commandSucceeded", (event) => {
+    const started = sent.get(event.requestId);
+    if (!started) return;
+    sent.delete(event.requestId);
+    onUpdate(started.collection, started.statements, Number((event.reply as { nModified?: number }).nModified ?? 0));
+  });
+  client.on("commandFailed", (event) => {
+    const started = sent.get(event.requestId);
+    if (!started) return;
+    sent.delete(event.requestId);
+    onUpdate(started.collection, started.statements, 0);
+  });
 }
 
 /** True when a write failed only because the documents exist already (duplicate _id). */

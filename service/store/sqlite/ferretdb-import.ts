@@ -96,6 +96,7 @@ function toRecord(document: DecodedDocument): KeyRecord {
     // The earlier versions had no Roll.
     rolled_from: null,
     rolled_to: null,
+    uses_30d: 0,
   };
 }
 

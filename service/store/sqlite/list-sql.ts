@@ -16,7 +16,7 @@ export interface BoundSql {
 
 /** The columns of api_keys, in the order the record mapper reads them. */
 export const KEY_COLUMNS =
-  "id, company_id, name, name_lower, secret_hash, scopes, create_time, last_used_time, expire_time, revoke_time, purge_time, created_by, rolled_from, rolled_to";
+  "id, company_id, name, name_lower, secret_hash, scopes, create_time, last_used_time, expire_time, revoke_time, purge_time, created_by, rolled_from, rolled_to, uses_30d";
 
 const ms = (value: CursorValue | Date): string | number => (value instanceof Date ? value.getTime() : value);
 
@@ -79,6 +79,8 @@ export function indexOf(segment: ListSegment, filter?: Pick<KeyFilter, "createdB
       return "api_keys_company_last_used_time";
     case "expire_time":
       return "api_keys_company_expire_time";
+    case "uses_30d":
+      return "api_keys_company_uses";
     case "create_time":
     case "id":
       return "api_keys_company_create_time";

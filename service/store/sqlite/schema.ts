@@ -130,6 +130,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    description: "usage: verifications per key and day, and the uses of the last 30 days for sorting",
+    // key_usage holds one row per key and UTC day (days since 1970-01-01). uses_30d is the valid count of
+    // the 30 days ending with the newest day counted, kept beside the key so that sorting by it is an index
+    // walk like every other order; usage_counted_from is the oldest day still counted in it (NULL when
+    // none is), so the daily roll touches only keys that have a day leaving the window.
+    sql: `
+      CREATE TABLE key_usage (
+        key_id  TEXT NOT NULL,
+        day     INTEGER NOT NULL,
+        valid   INTEGER NOT NULL,
+        revoked INTEGER NOT NULL,
+        expired INTEGER NOT NULL,
+        PRIMARY KEY (key_id, day)
+      ) STRICT, WITHOUT ROWID;
+      -- The retention of usage: a range delete of old days.
+      CREATE INDEX key_usage_day ON key_usage (day);
+      ALTER TABLE api_keys ADD COLUMN uses_30d INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE api_keys ADD COLUMN usage_counted_from INTEGER;
+      CREATE INDEX api_keys_company_uses ON api_keys (company_id, uses_30d, id, purge_time, revoke_time, expire_time, create_time, last_used_time, name_lower, created_by);
+      -- The daily roll of the window: keys whose oldest counted day is before the window's first day.
+      CREATE INDEX api_keys_usage_counted_from ON api_keys (usage_counted_from) WHERE usage_counted_from IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -26,11 +26,18 @@ import {
   type KeyStore,
   type ChangeBatch,
   type ChangeCursor,
+  type DailyUsage,
   type KeyUpdate,
+  type LastUseWrite,
   type Revocation,
   type RevocationResult,
   type StoreDescription,
   type Subscription,
+  type UsageDay,
+  type UsageIncrement,
+  type WriteReport,
+  USAGE_DAYS_KEPT,
+  USES_WINDOW_DAYS,
 } from "../key-store.js";
 import type { CursorValue, KeyFilter, ListSegment } from "../list-plan.js";
 import { AUDIT_COLUMNS, auditPageSql } from "./audit-sql.js";
@@ -62,6 +69,7 @@ interface KeyRow {
   created_by: string | null;
   rolled_from: string | null;
   rolled_to: string | null;
+  uses_30d: number;
 }
 
 /** A row of audit_events as node:sqlite returns it. */
@@ -98,6 +106,7 @@ function toRecord(row: KeyRow): KeyRecord {
     created_by: row.created_by,
     rolled_from: row.rolled_from,
     rolled_to: row.rolled_to,
+    uses_30d: row.uses_30d,
   };
 }
 
@@ -142,6 +151,35 @@ const SELECT_IN_COMPANY = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ? AND 
  * `+company_id` keeps SQLite from walking the company's part of an index instead (a scan of the company).
  */
 export const SELECT_MANY_IN_COMPANY = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id IN (SELECT value FROM json_each(?)) AND +company_id = ?`;
+/** A chunk of keys whose purge time has come (exported for the plan test, as the statements below). */
+export const SELECT_PURGEABLE_KEYS = "SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?";
+/** The usage of keys in a JSON array of ids, deleted with them. */
+export const DELETE_USAGE_OF_KEYS = "DELETE FROM key_usage WHERE key_id IN (SELECT value FROM json_each(?))";
+/** Keys in a JSON array of ids. */
+export const DELETE_KEYS = "DELETE FROM api_keys WHERE id IN (SELECT value FROM json_each(?))";
+/** A chunk of audit events past their retention. */
+export const DELETE_PURGED_EVENTS = "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE purge_time <= ? LIMIT ?)";
+/** A chunk of usage days older than the days kept. */
+export const DELETE_OLD_USAGE = "DELETE FROM key_usage WHERE (key_id, day) IN (SELECT key_id, day FROM key_usage INDEXED BY key_usage_day WHERE day < ? LIMIT ?)";
+/** Adds a flush's counts to one key's day. */
+export const ADD_USAGE_DAY =
+  "INSERT INTO key_usage (key_id, day, valid, revoked, expired) VALUES (?, ?, ?, ?, ?) " +
+  "ON CONFLICT (key_id, day) DO UPDATE SET valid = valid + excluded.valid, revoked = revoked + excluded.revoked, expired = expired + excluded.expired";
+/** Adds valid uses to a key's uses_30d; usage_counted_from remembers the oldest day counted (see rollUsageWindows). */
+export const ADD_USES = "UPDATE api_keys SET uses_30d = uses_30d + ?, usage_counted_from = min(coalesce(usage_counted_from, ?), ?) WHERE id = ?";
+/** A key's days between two days, when the key is the company's. */
+export const SELECT_KEY_USAGE =
+  "SELECT day, valid, revoked, expired FROM key_usage WHERE key_id = ? AND day >= ? AND day <= ? " +
+  "AND EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND company_id = ?) ORDER BY day";
+/**
+ * One chunk of the daily roll of uses_30d (exported for the plan test): for keys that still count a day
+ * before the window's first day, take those days off and count from the oldest day left in the window.
+ */
+export const ROLL_USAGE_WINDOWS =
+  "UPDATE api_keys SET " +
+  "uses_30d = uses_30d - (SELECT coalesce(sum(valid), 0) FROM key_usage WHERE key_id = api_keys.id AND day >= api_keys.usage_counted_from AND day < ?1), " +
+  "usage_counted_from = (SELECT min(day) FROM key_usage WHERE key_id = api_keys.id AND day >= ?1 AND valid > 0) " +
+  "WHERE id IN (SELECT id FROM api_keys INDEXED BY api_keys_usage_counted_from WHERE usage_counted_from < ?1 LIMIT ?2)";
 /** The expiry job's batch: expired keys not yet audited, oldest expiry first (exported for the plan test). */
 export const SELECT_UNAUDITED_EXPIRIES =
   `SELECT ${KEY_COLUMNS} FROM api_keys INDEXED BY api_keys_expiry_unaudited ` +
@@ -164,6 +202,7 @@ export function toRow(record: KeyRecord): (string | number | null)[] {
     record.created_by,
     record.rolled_from,
     record.rolled_to,
+    record.uses_30d,
   ];
 }
 
@@ -454,24 +493,67 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  async recordLastUses(uses: ReadonlyMap<string, Date>): Promise<number> {
-    const entries = [...uses];
-    let moved = 0;
-    for (let offset = 0; offset < entries.length; offset += WRITE_CHUNK) {
-      if (offset > 0) await new Promise((resolve) => setImmediate(resolve)); // let calls run between chunks
-      moved += await this.#run(() =>
-        this.#lightlySynced(() => this.#transaction(() => {
-          // Only a later time is written: a stored time never moves backwards, and an equal one costs nothing.
-          const update = this.#statement("UPDATE api_keys SET last_used_time = ? WHERE id = ? AND (last_used_time IS NULL OR last_used_time < ?)");
-          let changed = 0;
-          for (const [id, time] of entries.slice(offset, offset + WRITE_CHUNK)) {
-            changed += Number(update.run(time.getTime(), id, time.getTime()).changes);
-          }
-          return changed;
-        })),
+  recordLastUses(uses: readonly LastUseWrite[]): Promise<WriteReport> {
+    // Only a time that moves the stored one past `replacesBefore` is written: never backwards, at most one
+    // modification per key per minute whatever the number of processes writing (see jobs/use-recorder.ts).
+    return this.#inLightChunks(uses, (chunk) => {
+      const update = this.#statement("UPDATE api_keys SET last_used_time = ? WHERE id = ? AND (last_used_time IS NULL OR last_used_time < ?)");
+      let changed = 0;
+      for (const use of chunk) changed += Number(update.run(use.time.getTime(), use.id, use.replacesBefore.getTime()).changes);
+      return changed;
+    });
+  }
+
+  recordUsage(increments: readonly UsageIncrement[]): Promise<WriteReport> {
+    return this.#inLightChunks(increments, (chunk) => {
+      const exists = this.#statement("SELECT 1 FROM api_keys WHERE id = ?");
+      const addDay = this.#statement(ADD_USAGE_DAY);
+      // uses_30d counts every valid use from usage_counted_from on (rollUsageWindows moves that day forward).
+      const addUses = this.#statement(ADD_USES);
+      let changed = 0;
+      for (const { id, day, counts } of chunk) {
+        if (exists.get(id) === undefined) continue; // purged (or never stored): its counts have nowhere to go
+        changed += Number(addDay.run(id, day, counts.valid, counts.revoked, counts.expired).changes);
+        if (counts.valid > 0) addUses.run(counts.valid, day, day, id);
+      }
+      return changed;
+    });
+  }
+
+  keyUsage(companyId: string, id: string, from: UsageDay, to: UsageDay): Promise<DailyUsage[]> {
+    return this.#run(() => {
+      const rows = this.#statement(SELECT_KEY_USAGE).all(id, from, to, id, companyId) as { day: number; valid: number; revoked: number; expired: number }[];
+      return rows.map((row) => ({ day: row.day, counts: { valid: row.valid, revoked: row.revoked, expired: row.expired } }));
+    });
+  }
+
+  async rollUsageWindows(today: UsageDay): Promise<number> {
+    const first = today - USES_WINDOW_DAYS + 1;
+    let rolled = 0;
+    for (;;) {
+      // Takes off the days before the window and moves usage_counted_from to the oldest day still counted.
+      const changed = await this.#run(() =>
+        Number(
+          this.#statement(ROLL_USAGE_WINDOWS).run(first, WRITE_CHUNK).changes,
+        ),
       );
+      rolled += changed;
+      if (changed < WRITE_CHUNK) return rolled;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    return moved;
+  }
+
+  /**
+   * Writes `items` in transactions of WRITE_CHUNK, yielding to calls between them, without waiting for the
+   * disk (see #lightlySynced): for coalesced writes whose loss on a power cut costs little.
+   */
+  async #inLightChunks<T>(items: readonly T[], write: (chunk: readonly T[]) => number): Promise<WriteReport> {
+    let modified = 0;
+    for (let offset = 0; offset < items.length; offset += WRITE_CHUNK) {
+      if (offset > 0) await new Promise((resolve) => setImmediate(resolve)); // let calls run between chunks
+      modified += await this.#run(() => this.#lightlySynced(() => this.#transaction(() => write(items.slice(offset, offset + WRITE_CHUNK)))));
+    }
+    return { sent: items.length, modified };
   }
 
   /**
@@ -490,15 +572,29 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async purge(now: Date): Promise<number> {
-    const purged = await this.#deleteInChunks("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE purge_time <= ? LIMIT ?)", now);
-    await this.#deleteInChunks("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE purge_time <= ? LIMIT ?)", now);
+    let purged = 0;
+    for (;;) {
+      // A key and its usage go together, in one transaction.
+      const deleted = await this.#run(() =>
+        this.#transaction(() => {
+          const ids = JSON.stringify((this.#statement(SELECT_PURGEABLE_KEYS).all(now.getTime(), PURGE_CHUNK) as { id: string }[]).map((row) => row.id));
+          this.#statement(DELETE_USAGE_OF_KEYS).run(ids);
+          return Number(this.#statement(DELETE_KEYS).run(ids).changes);
+        }),
+      );
+      purged += deleted;
+      if (deleted < PURGE_CHUNK) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.#deleteInChunks(DELETE_PURGED_EVENTS, now.getTime());
+    await this.#deleteInChunks(DELETE_OLD_USAGE, Math.floor(now.getTime() / 86_400_000) - USAGE_DAYS_KEPT + 1);
     return purged;
   }
 
-  async #deleteInChunks(sql: string, now: Date): Promise<number> {
+  async #deleteInChunks(sql: string, before: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.#run(() => Number(this.#statement(sql).run(now.getTime(), PURGE_CHUNK).changes));
+      const deleted = await this.#run(() => Number(this.#statement(sql).run(before, PURGE_CHUNK).changes));
       total += deleted;
       if (deleted < PURGE_CHUNK) return total;
       await new Promise((resolve) => setImmediate(resolve));
