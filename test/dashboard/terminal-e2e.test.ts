@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { keyIdOf } from "../../proto/keys/key-format.js";
 import { createDashboardTransport } from "../../tui/client/transport.js";
-import { LIST_BINDINGS } from "../../tui/components/key-bindings.js";
+import { HELP_SECTIONS, LIST_BINDINGS } from "../../tui/components/key-bindings.js";
 import { secretsIn } from "./support/keys.js";
 import { readTable } from "./support/screen-table.js";
 import { REPO_ROOT, startEmbeddedService, type EmbeddedService } from "./support/service-process.js";
@@ -89,7 +89,7 @@ describe("npm run dashboard in tmux", () => {
     const prompt = await terminal.waitFor("y = yes");
     expect(prompt).toMatch(/Revoke key_[0-9a-f]{12} “Analytics_Export”\?/);
     await terminal.keys("y");
-    await terminal.waitFor((screen) => /› key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
+    await terminal.waitFor((screen) => /›  key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
   });
 
   it("fits 80×24: short headers, every line within 80 columns, status and help visible", async () => {
@@ -104,8 +104,10 @@ describe("npm run dashboard in tmux", () => {
     for (const binding of LIST_BINDINGS.filter((candidate) => !candidate.isOptional)) expect(rows.at(-1)).toContain(`${binding.keys} ${binding.action}`);
     await terminal.keys("?");
     const help = await terminal.waitFor("(Esc, ? or q closes)");
-    expect(help).toContain("Generate Key (name, scopes, optional expiry)");
+    // Every key of the overlay, whole, within 80 columns.
+    for (const binding of HELP_SECTIONS.flatMap((section) => section.bindings)) expect(help).toContain(`${binding.keys.padEnd(10)}${binding.action}`);
     expect(lines(help).every((line) => line.length <= 80)).toBe(true);
+    expect(lines(help).length).toBeLessThanOrEqual(24);
     await terminal.keys("Escape");
     await terminal.waitFor("Key Identifier");
   });

@@ -27,6 +27,8 @@ export interface AuditScreenProps {
   readonly height: number;
   /** Any failed call, so the connection status can react at once. */
   readonly onProblem: (problem: Problem) => void;
+  /** The filter panel opened or closed (the help bar shows its keys). */
+  readonly onFilteringChange: (isFiltering: boolean) => void;
   /** Back to where it was opened from. */
   readonly onClose: () => void;
 }
@@ -67,13 +69,14 @@ function describeEvent(event: AuditEventRow): string {
 }
 
 /** The screen. */
-export function AuditScreen({ client, baseUrl, clock, initialKeyId, width, height, onProblem, onClose }: AuditScreenProps) {
+export function AuditScreen({ client, baseUrl, clock, initialKeyId, width, height, onProblem, onFilteringChange, onClose }: AuditScreenProps) {
   const pageSize = Math.max(3, height - CHROME_LINES);
   const [state, dispatch] = useReducer(auditReducer, { pageSize, now: clock(), keyId: initialKeyId ?? "" }, initialAuditState);
   const [isFiltering, setFiltering] = useState(false);
   const [focus, setFocus] = useState<AuditFilterField>("action");
 
   useEffect(() => dispatch({ type: "set-page-size", pageSize }), [pageSize]);
+  useEffect(() => onFilteringChange(isFiltering), [isFiltering, onFilteringChange]);
 
   const query = auditQueryOf(state);
   const queryKey = JSON.stringify(query);

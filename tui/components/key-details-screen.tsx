@@ -179,7 +179,7 @@ export function KeyDetailsScreen({ client, baseUrl, clock, target, ownKeyId, hei
         ) : (
           history.events.map((event) => (
             <Text key={event.id} wrap="truncate-end">
-              <Text dimColor>{formatDateTime(event.time)}</Text> <Text bold>{ACTION_LABELS[event.action].padEnd(8)}</Text>
+              <Text dimColor>{formatDateTime(event.time)}</Text> <Text bold>{ACTION_LABELS[event.action].padEnd(9)}</Text>
               <Text dimColor>by {describeActor(event)}</Text> {describeChanges(event)}
             </Text>
           ))

@@ -189,3 +189,22 @@ describe("the footer's position", () => {
     expect(pagePosition(state, { start: 0, count: 16 })).toMatchObject({ first: 1, last: 16, total: 68, page: 1, pages: 4 });
   });
 });
+
+describe("sorting by uses", () => {
+  it("starts with the busiest keys, and the same key again shows the least used first", () => {
+    const busiest = listReducer(initialListState(10), { type: "sort-by", column: "uses_last_30_days" });
+    expect(busiest.sort).toEqual({ column: "uses_last_30_days", descending: true });
+    expect(listReducer(busiest, { type: "sort-by", column: "uses_last_30_days" }).sort).toEqual({ column: "uses_last_30_days", descending: false });
+  });
+});
+
+describe("a reload on its way", () => {
+  it("arrives on the key the operator moved to meanwhile (a resize or refresh started before the move)", () => {
+    const rows = [row(1), row(2), row(3)];
+    const loaded = listReducer(initialListState(10), { type: "loaded", page: { keys: rows, nextPageToken: "", totalSize: 3 } });
+    const resized = listReducer(loaded, { type: "set-page-size", pageSize: 12 });
+    const moved = listReducer(listReducer(resized, { type: "move-cursor", delta: 1 }), { type: "move-cursor", delta: 1 });
+    const arrived = listReducer(moved, { type: "loaded", page: { keys: rows, nextPageToken: "", totalSize: 3 } });
+    expect(selectedRow(arrived)?.id).toBe(row(3).id);
+  });
+});
