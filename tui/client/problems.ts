@@ -78,7 +78,8 @@ function fieldLabel(field: string, call: CallName): string {
   return FIELD_LABELS[root] ?? field;
 }
 
-const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
+/** The service's words as a sentence: a capital (not for a Key Identifier, which is lower case) and a full stop. */
+const sentence = (text: string) => `${/^key_/.test(text) ? text : `${text.charAt(0).toUpperCase()}${text.slice(1)}`}${/[.!?]$/.test(text) ? "" : "."}`;
 
 function networkCode(error: ConnectError): string | undefined {
   const cause = error.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
