@@ -67,7 +67,7 @@ export function UsageChart({ load, barRows }: UsageChartProps) {
       <Text wrap="truncate-end">
         <Text bold>Usage · last {usage.days.length} days (UTC)</Text> · <Text color="green">{count(usage.validCount)} valid</Text> ·{" "}
         <Text color={usage.refusedCount > 0 ? "red" : undefined}>
-          {count(usage.refusedCount)} refused ({count(revoked)} revoked, {count(expired)} expired)
+          {count(usage.refusedCount)} refused{usage.refusedCount > 0 ? ` (${count(revoked)} revoked, ${count(expired)} expired)` : ""}
         </Text>
         {usage.validCount + usage.refusedCount === 0 ? <Text dimColor> · no verifications</Text> : null}
       </Text>

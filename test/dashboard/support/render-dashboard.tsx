@@ -170,7 +170,7 @@ export function renderDashboard(options: {
         }
       }
     },
-    table: () => readTable(screen(), SCREEN_WIDTH).rows,
+    table: () => readTable(screen(), options.size?.columns ?? SCREEN_WIDTH).rows,
     details: () => detailsOf(screen()),
     copied,
     unmount: () => {
