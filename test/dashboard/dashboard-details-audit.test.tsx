@@ -54,7 +54,7 @@ describe("key details", () => {
     expect(screen).toMatch(new RegExp(`^Created +${today()} \\d\\d:\\d\\d \\(.+\\) by ${company.adminId}$`, "m"));
     expect(screen).toMatch(new RegExp(`^Last used +${today()} \\d\\d:\\d\\d`, "m"));
     expect(screen).toMatch(new RegExp(`^Status +Inactive: revoked ${today()}`, "m"));
-    expect(screen).toMatch(new RegExp(`^Rolled +to ${newId} \\(which replaces this key`, "m"));
+    expect(screen).toMatch(new RegExp(`^Rolled +to ${newId}: this key stops at its expiry \\(end of overlap\\)$`, "m"));
     // Usage: totals, today's bar (the last column) full, the refused verifications on their own line.
     expect(screen).toContain("Usage · last 30 days (UTC) · 5 valid · 2 refused (2 revoked, 0 expired)");
     expect(screen).toMatch(/^ +5 ┤ {58}█$/m);

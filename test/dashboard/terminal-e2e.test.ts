@@ -1,8 +1,9 @@
 // End to end in a real terminal: a freshly started embedded service (as `npm start` on a new machine),
 // `npm run dashboard` in a tmux session that finds <DATA_DIR>/admin.key by itself, driven with
 // send-keys and read with capture-pane: the list, Generate (the key shown once, copied through OSC 52
-// into tmux's buffer), Revoke, an 80×24 terminal (everything fits, the key's copy hint included), a
-// terminal too small to use (said so), help, quit.
+// into tmux's buffer), Revoke, Roll (the new key copied the same way, both keys listed), an 80×24
+// terminal (everything fits: help, a key's details, the key's copy hint), a terminal too small to use
+// (said so), quit.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -92,6 +93,33 @@ describe("npm run dashboard in tmux", () => {
     await terminal.waitFor((screen) => /›  key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
   });
 
+  it("rolls a key: the overlap asked, the new key shown once and copied via OSC 52, then both keys listed", async () => {
+    await terminal.waitFor((screen) => readTable(screen, 100).rows.some((row) => row.name === "Zapier_Main"), "Zapier_Main listed");
+    for (let presses = 0; !/›  key_[0-9a-f]{12} Zapier_Main /.test(terminal.capture()); presses++) {
+      if (presses === 8) throw new Error(`Zapier_Main never selected:\n${terminal.capture()}`);
+      const before = terminal.capture();
+      await terminal.keys("Down");
+      await terminal.waitFor((screen) => screen !== before, "the selection moving");
+    }
+    const oldId = readTable(terminal.capture(), 100).rows.find((row) => row.isSelected)!.id;
+    await terminal.keys("R");
+    await terminal.waitFor(`Roll ${oldId} “Zapier_Main”?`);
+    await terminal.type("2 hours");
+    await terminal.waitFor("= the old key keeps working for 2 hours");
+    await terminal.keys("Enter");
+    const shown = await terminal.waitFor("This is the only time the full key is shown.");
+    const [secret] = secretsIn(shown);
+    const newId = keyIdOf(secret!);
+    await terminal.keys("c");
+    await terminal.waitFor("Sent to the clipboard");
+    await expect.poll(() => terminal.clipboard() === secret, { timeout: 5_000 }).toBe(true);
+    await terminal.keys("y");
+    const list = await terminal.waitFor((screen) => readTable(screen, 100).rows.some((row) => row.id === newId && row.isSelected), "the new key selected");
+    expect(list).not.toMatch(/tek_/);
+    expect(readTable(list, 100).rows.find((row) => row.id === oldId)).toMatchObject({ status: "Active", name: "Zapier_Main" });
+    expect(readTable(list, 100).rows.find((row) => row.id === oldId)!.expires).toMatch(/^\d{4}-\d\d-\d\d/);
+  });
+
   it("fits 80×24: short headers, every line within 80 columns, status and help visible", async () => {
     terminal.resize(80, 24);
     const screen = await terminal.waitFor((text) => /Key Identifier +Name ↕ +Created ▼/.test(text), "the compact layout");
@@ -108,6 +136,17 @@ describe("npm run dashboard in tmux", () => {
     for (const binding of HELP_SECTIONS.flatMap((section) => section.bindings)) expect(help).toContain(`${binding.keys.padEnd(10)}${binding.action}`);
     expect(lines(help).every((line) => line.length <= 80)).toBe(true);
     expect(lines(help).length).toBeLessThanOrEqual(24);
+    await terminal.keys("Escape");
+    await terminal.waitFor("Key Identifier");
+  });
+
+  it("at 80×24 a key's details fit: fields, usage chart, history", async () => {
+    await terminal.keys("Enter");
+    const details = await terminal.waitFor((screen) => screen.includes("refused ┤") && /History · newest first · 1–/.test(screen), "the details");
+    expect(lines(details).length).toBeLessThanOrEqual(24);
+    expect(lines(details).every((line) => line.length <= 80)).toBe(true);
+    expect(details).toMatch(/^Rolled +from key_[0-9a-f]{12} \(this key replaced it\)$/m);
+    expect(details).toMatch(/^Usage · last 30 days \(UTC\) · \d+ valid · 0 refused/m);
     await terminal.keys("Escape");
     await terminal.waitFor("Key Identifier");
   });

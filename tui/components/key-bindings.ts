@@ -68,13 +68,11 @@ export const BATCH_REVOKE_BINDINGS: readonly KeyBinding[] = [
   { keys: "n/Esc/Enter", action: "cancel" },
 ];
 
-/** The Roll dialog's keys (the new key is then shown as after Generate: c copies, y closes). */
+/** The Roll dialog's keys (the new key is then shown as after Generate, which says that c copies and y closes). */
 export const ROLL_BINDINGS: readonly KeyBinding[] = [
   { keys: "Enter", action: "roll" },
   { keys: "Ctrl+U", action: "clear field" },
   { keys: "Esc", action: "cancel" },
-  { keys: "c", action: "copy the new key", isOptional: true },
-  { keys: "y", action: "I have copied it", isOptional: true },
 ];
 
 /** The Edit dialog's keys. */

@@ -71,7 +71,7 @@ function stateText(key: KeyRow, now: Date): string {
 function rolledText(key: KeyRow): string {
   const parts = [];
   if (key.rolledFrom) parts.push(`from ${key.rolledFrom} (this key replaced it)`);
-  if (key.rolledTo) parts.push(`to ${key.rolledTo} (which replaces this key; it works until its expiry, the end of the overlap)`);
+  if (key.rolledTo) parts.push(`to ${key.rolledTo}: this key stops at its expiry (end of overlap)`);
   return parts.length > 0 ? parts.join(" · ") : "not rolled";
 }
 
