@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     root: new URL("..", import.meta.url).pathname,
-    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+    // Integration tests under test/; unit tests beside the pure modules they test (service/, tui/, proto/).
+    include: ["test/**/*.test.{ts,tsx}", "{service,tui,proto}/**/*.test.{ts,tsx}"],
     globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -68,37 +68,59 @@ export function startOfUsageDay(day: UsageDay): Date {
   return new Date(day * DAY_MS);
 }
 
-/** One key's last use as this instance knows it. */
-interface KeyLastUse {
-  /** The newest valid use seen here (epoch ms). */
+/** One day's counts of one key, as counted here. */
+interface DayCounts {
+  readonly day: UsageDay;
+  valid: number;
+  revoked: number;
+  expired: number;
+}
+/**
+ * A key's counts by day: an array, not a map, because it nearly always holds one day (two around
+ * midnight), and the hot path reads it on every verification.
+ */
+type CountsByDay = DayCounts[];
+
+/** What this instance knows of one key and has not written, or wrote in the current minute. */
+interface KeyUses {
+  /** The newest valid use seen here (epoch ms); NEVER when only refusals were seen. */
   latest: number;
   /** The window of the newest use this instance has written (NEVER before the first). */
   sentWindow: number;
+  /** Counts not yet taken by a usage flush. */
+  counts: CountsByDay | undefined;
 }
 
-type MutableCounts = { -readonly [K in keyof UsageCounts]: UsageCounts[K] };
-/** Counts not yet written: key → day → counts. */
-type CountsByKey = Map<string, Map<UsageDay, MutableCounts>>;
+/** The entry of `day` in `days`, added (at zero) when missing. */
+function dayIn(days: CountsByDay, day: UsageDay): DayCounts {
+  const last = days[days.length - 1];
+  if (last?.day === day) return last;
+  const found = days.find((entry) => entry.day === day);
+  if (found) return found;
+  const added = { day, valid: 0, revoked: 0, expired: 0 };
+  days.push(added);
+  return added;
+}
 
-function addCounts(into: CountsByKey, id: string, day: UsageDay, counts: UsageCounts): void {
-  let days = into.get(id);
-  if (!days) into.set(id, (days = new Map()));
-  const entry = days.get(day);
-  if (entry) {
-    entry.valid += counts.valid;
-    entry.revoked += counts.revoked;
-    entry.expired += counts.expired;
-  } else {
-    days.set(day, { ...counts });
-  }
+function addToDay(days: CountsByDay, day: UsageDay, counts: UsageCounts): void {
+  const entry = dayIn(days, day);
+  entry.valid += counts.valid;
+  entry.revoked += counts.revoked;
+  entry.expired += counts.expired;
+}
+
+function validFrom(days: CountsByDay | undefined, firstDay: UsageDay): number {
+  let valid = 0;
+  if (days) for (let i = 0; i < days.length; i++) if (days[i]!.day >= firstDay) valid += days[i]!.valid;
+  return valid;
 }
 
 /** Buffers last uses and usage counts in memory and writes them in batches. */
 export class UseRecorder {
-  readonly #lastUses = new Map<string, KeyLastUse>();
-  #counts: CountsByKey = new Map();
+  /** One entry per key with something to write (or written in the current minute): one lookup per verification. */
+  readonly #keys = new Map<string, KeyUses>();
   /** Counts being written right now: still this instance's to report until the write lands. */
-  #countsInFlight: CountsByKey = new Map();
+  #countsInFlight = new Map<string, CountsByDay>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #busy = false;
@@ -116,44 +138,44 @@ export class UseRecorder {
   /** Notes one verification of a key at `time`; O(1), no I/O. A valid one is also its last use. */
   record(id: string, outcome: CountedOutcome, time: Date): void {
     const ms = time.getTime();
-    if (outcome === "valid") {
-      const known = this.#lastUses.get(id);
-      if (!known) this.#lastUses.set(id, { latest: ms, sentWindow: NEVER });
-      else if (known.latest < ms) known.latest = ms;
-    }
-    let days = this.#counts.get(id);
-    if (!days) this.#counts.set(id, (days = new Map()));
-    const day = usageDayOf(ms);
-    const counts = days.get(day);
-    if (counts) counts[outcome] += 1;
-    else days.set(day, { valid: 0, revoked: 0, expired: 0, [outcome]: 1 });
+    let known = this.#keys.get(id);
+    if (!known) this.#keys.set(id, (known = { latest: NEVER, sentWindow: NEVER, counts: undefined }));
+    if (outcome === "valid" && known.latest < ms) known.latest = ms;
+    dayIn((known.counts ??= []), usageDayOf(ms))[outcome] += 1;
   }
 
-  /** The newest use of a key seen by this instance, when it may be newer than what is stored. */
-  pendingLastUse(id: string): Date | undefined {
-    const known = this.#lastUses.get(id);
-    return known ? new Date(known.latest) : undefined;
+  /** The newest use of a key seen by this instance (epoch ms), when it may be newer than what is stored. */
+  pendingLastUse(id: string): number | undefined {
+    const latest = this.#keys.get(id)?.latest;
+    return latest === undefined || latest === NEVER ? undefined : latest;
   }
 
   /** This instance's counts of a key that the database does not have yet, by day. */
   pendingUsage(id: string): ReadonlyMap<UsageDay, UsageCounts> {
-    const pending: CountsByKey = new Map();
-    for (const source of [this.#countsInFlight, this.#counts]) {
-      for (const [day, counts] of source.get(id) ?? []) addCounts(pending, id, day, counts);
+    const pending: CountsByDay = [];
+    for (const days of [this.#countsInFlight.get(id), this.#keys.get(id)?.counts]) {
+      for (const counts of days ?? []) addToDay(pending, counts.day, counts);
     }
-    return pending.get(id) ?? new Map();
+    return new Map(pending.map(({ day, ...counts }) => [day, counts]));
+  }
+
+  /** This instance's valid uses of a key from `firstDay` on that the database does not have yet (no allocation: the hot path asks). */
+  pendingValidUses(id: string, firstDay: UsageDay): number {
+    return validFrom(this.#countsInFlight.get(id), firstDay) + validFrom(this.#keys.get(id)?.counts, firstDay);
   }
 
   /** Keys with a last use not yet sent. */
   get pendingLastUseCount(): number {
     let pending = 0;
-    for (const known of this.#lastUses.values()) if (this.#windowOf(known.latest) > known.sentWindow) pending++;
+    for (const known of this.#keys.values()) if (known.latest !== NEVER && this.#windowOf(known.latest) > known.sentWindow) pending++;
     return pending;
   }
 
   /** Keys with counts not yet written. */
   get pendingUsageCount(): number {
-    return this.#counts.size;
+    let pending = 0;
+    for (const known of this.#keys.values()) if (known.counts) pending++;
+    return pending;
   }
 
   /** Writes everything pending now, last uses and counts; concurrent calls run one after the other. */
@@ -183,38 +205,52 @@ export class UseRecorder {
   async #flushLastUses(): Promise<void> {
     const currentWindow = this.#windowOf(this.now().getTime());
     const writes: LastUseWrite[] = [];
-    for (const [id, known] of this.#lastUses) {
+    for (const [id, known] of this.#keys) {
+      if (known.latest === NEVER) continue;
       const window = this.#windowOf(known.latest);
       if (window > known.sentWindow) {
         writes.push({ id, time: new Date(known.latest), replacesBefore: new Date(this.#windowStart(window)) });
-      } else if (window < currentWindow) {
-        // Written, and its minute is over: the stored time is in the same minute. A later use starts afresh.
-        this.#lastUses.delete(id);
+      } else if (window < currentWindow && !known.counts) {
+        // Written, its minute is over and no counts wait: the stored time is that minute. A later use starts afresh.
+        this.#keys.delete(id);
       }
     }
     if (writes.length === 0) return;
     const written = await this.#inBatches("last_use", writes, (batch) => this.sink.recordLastUses(batch));
     for (const write of writes.slice(0, written)) {
-      const known = this.#lastUses.get(write.id);
+      const known = this.#keys.get(write.id);
       if (known) known.sentWindow = Math.max(known.sentWindow, this.#windowOf(write.time.getTime()));
     }
   }
 
   async #flushUsage(): Promise<void> {
     this.#lastUsageFlush = performance.now();
-    if (this.#counts.size === 0) return;
-    const batch = this.#counts;
-    this.#counts = new Map();
+    const batch = new Map<string, CountsByDay>();
+    for (const [id, known] of this.#keys) {
+      if (!known.counts) continue;
+      batch.set(id, known.counts);
+      known.counts = undefined;
+      // A key with only refusals has no last use to remember.
+      if (known.latest === NEVER) this.#keys.delete(id);
+    }
+    if (batch.size === 0) return;
     this.#countsInFlight = batch;
     const increments: UsageIncrement[] = [];
-    for (const [id, days] of batch) for (const [day, counts] of days) increments.push({ id, day, counts });
+    for (const [id, days] of batch) for (const { day, ...counts } of days) increments.push({ id, day, counts });
     try {
       const written = await this.#inBatches("usage", increments, (chunk) => this.sink.recordUsage(chunk));
-      // Keep what was not written (a failed batch and those after it): merged back for the next flush.
-      for (const { id, day, counts } of increments.slice(written)) addCounts(this.#counts, id, day, counts);
+      // Keep what was not written (a failed batch and those after it) for the next flush.
+      for (const { id, day, counts } of increments.slice(written)) this.#keepCounts(id, day, counts);
     } finally {
       this.#countsInFlight = new Map();
     }
+  }
+
+  /** Puts counts back to be written by the next usage flush. */
+  #keepCounts(id: string, day: UsageDay, counts: UsageCounts): void {
+    let known = this.#keys.get(id);
+    if (!known) this.#keys.set(id, (known = { latest: NEVER, sentWindow: NEVER, counts: undefined }));
+    addToDay((known.counts ??= []), day, counts);
   }
 
   /**

@@ -187,21 +187,13 @@ export class KeysService {
    * so an answer is never staler than what this instance knows, and with only the scopes still in the
    * catalogue (a scope removed from it is taken away from every key).
    */
-  view(record: KeyRecord): KeyRecord {
+  view(record: KeyRecord, at: Date = this.now()): KeyRecord {
     const pending = this.deps.uses.pendingLastUse(record.id);
     const scopes = this.deps.catalogue.effective(record.scopes);
-    const lastUsed = pending === undefined || (record.last_used_time !== null && record.last_used_time >= pending) ? record.last_used_time : pending;
-    const uses = record.uses_30d + this.#pendingUses(record.id);
+    const lastUsed = pending === undefined || (record.last_used_time !== null && record.last_used_time.getTime() >= pending) ? record.last_used_time : new Date(pending);
+    const uses = record.uses_30d + this.deps.uses.pendingValidUses(record.id, usageDayOf(at) - USES_WINDOW_DAYS + 1);
     if (lastUsed === record.last_used_time && scopes === record.scopes && uses === record.uses_30d) return record;
-    return { ...record, last_used_time: lastUsed, scopes: [...scopes], uses_30d: uses };
-  }
-
-  /** Valid uses of a key in the 30-day window that this instance has counted but not yet written. */
-  #pendingUses(id: string): number {
-    const today = usageDayOf(this.now());
-    let uses = 0;
-    for (const [day, counts] of this.deps.uses.pendingUsage(id)) if (day > today - USES_WINDOW_DAYS) uses += counts.valid;
-    return uses;
+    return { ...record, last_used_time: lastUsed, scopes: scopes === record.scopes ? record.scopes : [...scopes], uses_30d: uses };
   }
 
   /** One page of the caller's company's keys. @throws InvalidRequestError for a page token that does not fit. */
@@ -256,7 +248,7 @@ export class KeysService {
         ? { segment: last.segment, values: cursorValuesOf(segments[last.segment]!, last.record), asOf }
         : undefined;
     return {
-      records: page.map((entry) => this.view(entry.record)),
+      records: page.map((entry) => this.view(entry.record, at)),
       nextPageToken: next ? this.deps.pageTokens.encode(shape, next) : "",
       totalSize,
       at,
@@ -502,6 +494,6 @@ export class KeysService {
   async verify(key: string, address?: string): Promise<{ result: VerifyResult; at: Date }> {
     const at = this.now();
     const result = await this.deps.verifier.verify(key, at, address);
-    return { result: result.record ? ({ ...result, record: this.view(result.record) } as VerifyResult) : result, at };
+    return { result: result.record ? ({ ...result, record: this.view(result.record, at) } as VerifyResult) : result, at };
   }
 }

@@ -20,12 +20,9 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { VerifyCode, VerifyRequestSchema } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { generateKey } from "../../proto/keys/key-format.js";
-import { newKeyRecord, type IssuedKey } from "../../service/keys/key-issuer.js";
-import { SCOPES } from "../../service/keys/scopes.js";
+import type { IssuedKey } from "../../service/keys/key-issuer.js";
 import { createLogger } from "../../service/logger.js";
-import type { KeyRecord, KeyStore } from "../../service/store/key-store.js";
 import { MongoKeyStore } from "../../service/store/mongodb/mongodb-key-store.js";
-import { SqliteKeyStore } from "../../service/store/sqlite/sqlite-key-store.js";
 import { grpcClient } from "../support/clients.js";
 import { startFerretDb } from "../support/ferretdb/ferretdb-server.js";
 import { goTool } from "../support/go-tools.js";
@@ -35,6 +32,7 @@ import type { BenchOptions } from "./options.js";
 import { cpuSecondsOf, metricValue, startChild, type ChildServer } from "./processes.js";
 import { fmt, ratio, type Section, type Target } from "./report.js";
 import { distribution } from "./stats.js";
+import { BENCH_PEPPER as PEPPER, seedVerifiableKeys, sqliteDataDir, sqliteEnv } from "./verifiable-keys.js";
 
 /** What these sections need of a benchmark run. */
 export interface HotpathContext {
@@ -42,33 +40,11 @@ export interface HotpathContext {
   progress(line: string): void;
 }
 
-const PEPPER = "bench-pepper-0123456789abcdef0123456789abcdef";
 const VERIFY = { call: "tokenizer.apikeys.v1.ApiKeyService.Verify", proto: "tokenizer/apikeys/v1/api_keys.proto" } as const;
 const HEALTH = { call: "grpc.health.v1.Health.Check", proto: "grpc/health/v1/health.proto" } as const;
 const FLOOD_ADDRESS = "127.0.0.2";
 
 const target = (name: string, met: boolean, detail: string): Target => ({ name, met, detail });
-
-/** Seeds keys (and an admin key) through the store contract, before any service runs on the database. */
-async function seedKeys(store: KeyStore, count: number, company: string): Promise<{ keys: IssuedKey[]; admin: IssuedKey }> {
-  const now = new Date();
-  const make = (name: string, scopes: string[]) => newKeyRecord(PEPPER, { companyId: company, name, scopes, expireTime: null, createdBy: null }, now, 30 * 86_400_000);
-  const admin = make("Bench admin", [SCOPES.read, SCOPES.write]);
-  const keys = Array.from({ length: count }, (_, i) => make(`Bench ${i}`, [SCOPES.read]));
-  if (store instanceof SqliteKeyStore) store.insertMany([admin.record, ...keys.map((key) => key.record)]);
-  else for (const key of [admin, ...keys]) await store.insert(key.record as KeyRecord, null);
-  await store.close();
-  return { keys, admin };
-}
-
-/** A fresh embedded database directory with `count` keys. */
-async function sqliteDataDir(count: number): Promise<{ dir: string; keys: IssuedKey[]; admin: IssuedKey }> {
-  const dir = mkdtempSync(join(tmpdir(), "bench-hotpath-"));
-  const store = SqliteKeyStore.open(join(dir, "api-keys.sqlite"), { busyTimeoutMs: 5_000 });
-  return { dir, ...(await seedKeys(store, count, "bench")) };
-}
-
-const sqliteEnv = (dir: string, overrides: Record<string, string> = {}) => ({ DATA_DIR: dir, API_KEY_PEPPER: PEPPER, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...overrides });
 
 /** A Go binary that prints "listening on <url>" (the grpc-go baseline). */
 async function startGoServer(binary: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
@@ -186,7 +162,7 @@ export async function benchRevocation(ctx: HotpathContext): Promise<Section> {
       } else {
         const database = `bench_revocation_${Date.now()}`;
         const store = await MongoKeyStore.open({ uri: ferret.uri, database, timeoutMs: 5_000, queryTimeoutMs: 30_000 }, createLogger("silent"));
-        admin = (await seedKeys(store, 0, "bench")).admin;
+        admin = (await seedVerifiableKeys(store, 0, "bench")).admin;
         env = { MONGODB_URI: ferret.uri, MONGODB_DATABASE: database, API_KEY_PEPPER: PEPPER, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", VERIFY_CACHE_TTL_MS: "600000" };
       }
       const [a, b] = await Promise.all([startChild("service/main.ts", env), startChild("service/main.ts", env)]);

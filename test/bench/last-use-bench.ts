@@ -1,8 +1,9 @@
 /**
  * Last use under load (issue 5, figure 4): one hot key verified at BENCH_LAST_USE_RATE (10,000/s) for
- * BENCH_LAST_USE_MS (10 s). Uses are coalesced in memory, so the key costs at most one database write per
- * flush interval. Writes are counted from the service's own metrics (bulk writes and keys written), and
- * the key's stored last_used_time is checked against the last verification.
+ * BENCH_LAST_USE_MS (10 s). Uses are coalesced in memory and a key's stored time moves only into a later
+ * minute, so the key costs at most one database write per minute (and never more than one per flush
+ * interval). Writes are counted from the service's own metrics (bulk writes and keys written), and the
+ * key's stored last_used_time is checked against the last verification.
  */
 import type { BenchContext } from "./context.js";
 import { rawConnection } from "./embedded-data.js";
@@ -67,18 +68,19 @@ export async function benchLastUse(ctx: BenchContext): Promise<Section> {
     raw.close();
     const lagMs = stored?.last_used_time ? lastVerifyAt - stored.last_used_time : Number.NaN;
     const windowSeconds = loadSeconds + (flushMs * 1.5) / 1000;
-    const allowed = Math.ceil((windowSeconds * 1000) / flushMs) + 1;
+    // One write per minute the window touches (LAST_USED_RESOLUTION_MS), and never more than one per flush.
+    const allowed = Math.min(Math.ceil((windowSeconds * 1000) / flushMs) + 1, Math.ceil(windowSeconds / 60) + 1);
     return {
       title: `4. Last use under load: one hot key at ${fmt(rate)} verifications/s for ${durationMs / 1000} s (LAST_USED_FLUSH_INTERVAL_MS=${flushMs})`,
-      header: ["verified", "achieved req/s", "flushes", "keys written", "bulk writes", "writes/s for the key", "allowed (≤ 1 per interval)", "errors"],
+      header: ["verified", "achieved req/s", "flushes", "keys written", "bulk writes", "writes/s for the key", "allowed (≤ 1 per minute)", "errors"],
       rows: [[fmt(verified), fmt(achieved), fmt(flushes), fmt(keysWritten), fmt(bulkWrites), fmt(keysWritten / windowSeconds, 2), `≤ ${allowed}`, String(errors)]],
       notes: [
         `Load: ${generator}. Counted from the service's /metrics over ${windowSeconds.toFixed(1)} s (the load plus the last flush).`,
-        `Stored last_used_time is ${fmt(lagMs)} ms before the last verification ended (bounded by the flush interval; coalesced, never moved backwards).`,
+        `Stored last_used_time is ${fmt(lagMs)} ms before the last verification ended (kept to the minute: at most a minute plus the flush interval; coalesced, never moved backwards).`,
         achieved < rate * 0.95 ? `The service answered ${fmt(achieved)} of the ${fmt(rate)} verifications/s asked for on this 2-core machine (load generator and database included).` : "",
       ].filter(Boolean),
       figures: { verified, achieved_rps: achieved, flushes, keys_written: keysWritten, bulk_writes: bulkWrites, writes_per_second: keysWritten / windowSeconds, allowed_writes: allowed, last_used_lag_ms: lagMs },
-      targets: [{ name: "a hot key causes at most one database write per flush interval", met: keysWritten <= allowed && flushes <= allowed, detail: `${fmt(keysWritten)} writes of the key in ${windowSeconds.toFixed(1)} s with a ${flushMs} ms interval (≤ ${allowed} allowed)` }],
+      targets: [{ name: "a hot key causes at most one database write per minute (and per flush interval)", met: keysWritten <= allowed, detail: `${fmt(keysWritten)} writes of the key in ${windowSeconds.toFixed(1)} s with a ${flushMs} ms interval (≤ ${allowed} allowed)` }],
     };
   } finally {
     clients.close();

@@ -32,6 +32,11 @@ export interface BenchOptions {
   readonly lastUseMs: number;
   readonly lastUseFlushMs: number;
   readonly soakMs: number;
+  /** Keys of the fleet simulation on SQLite, and on FerretDB (which scans for every lookup and update). */
+  readonly fleetKeys: number;
+  readonly fleetKeysFerretDb: number;
+  /** Verify calls per second of the fleet simulation on SQLite (a quarter of it on FerretDB). */
+  readonly fleetRate: number;
   /** Sections to run (all by default). */
   readonly sections: ReadonlySet<string>;
   /** Where to write the figures as JSON, if anywhere. */
@@ -41,7 +46,20 @@ export interface BenchOptions {
 }
 
 /** Every section, in the order they run. */
-export const ALL_SECTIONS = ["verify-cached", "verify-uncached", "ghz", "list", "list-million", "size", "mongodb-list", "last-use", "soak", ...(["ghz-baselines", "revocation", "db-reads", "flood"] as const)] as const;
+export const ALL_SECTIONS = [
+  "verify-cached",
+  "verify-uncached",
+  "ghz",
+  "list",
+  "list-million",
+  "size",
+  "mongodb-list",
+  "last-use",
+  "soak",
+  ...(["ghz-baselines", "revocation", "db-reads", "flood"] as const),
+  "usage-cost",
+  "fleet-writes",
+] as const;
 
 function numberFrom(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -76,6 +94,9 @@ export function readOptions(): BenchOptions {
     lastUseMs: numberFrom("BENCH_LAST_USE_MS", quick ? 2_000 : 10_000),
     lastUseFlushMs: numberFrom("BENCH_LAST_USE_FLUSH_MS", 1_000),
     soakMs: numberFrom("BENCH_SOAK_MS", quick ? 5_000 : 60_000),
+    fleetKeys: numberFrom("BENCH_FLEET_KEYS", quick ? 2_000 : 10_000),
+    fleetKeysFerretDb: numberFrom("BENCH_FLEET_KEYS_FERRETDB", quick ? 300 : 1_000),
+    fleetRate: numberFrom("BENCH_FLEET_RATE", 2_000),
     sections,
     jsonFile: process.env.BENCH_JSON || undefined,
     postgres: process.env.BENCH_POSTGRES === "1",

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the performance figures of issues 5 and 8, each printed beside a baseline measured in
+ * `npm run bench`: the performance figures of issues 5, 8, 9, 11 and 13, each printed beside a baseline measured in
  * the same run. Everything runs in this process tree on loopback: service processes on the embedded
  * default (SQLite in DATA_DIRs under a temporary directory, seeded by bulk insert before they start),
  * baseline processes on the same transport stack, FerretDB for the MongoDB engine's section, and the
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import type { BenchContext } from "./context.js";
 import { benchGhz } from "./ghz-bench.js";
 import { HOTPATH_SECTIONS } from "./hotpath-bench.js";
+import { benchFleetWrites, benchUsageCost } from "./fleet-writes-bench.js";
 import { benchLastUse } from "./last-use-bench.js";
 import { benchList, benchListMillion } from "./list-bench.js";
 import { benchMongoList } from "./mongodb-list-bench.js";
@@ -34,6 +35,8 @@ const SECTIONS: Record<(typeof ALL_SECTIONS)[number], (ctx: BenchContext) => Pro
   "last-use": benchLastUse,
   soak: benchSoak,
   ...HOTPATH_SECTIONS,
+  "usage-cost": benchUsageCost,
+  "fleet-writes": benchFleetWrites,
 };
 
 const PEPPER = "bench-pepper-0123456789abcdef0123456789abcdef";

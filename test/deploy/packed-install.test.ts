@@ -97,6 +97,8 @@ describe("the packed build", () => {
   it("holds what production needs and nothing else", () => {
     const allowed = /^package\/(package\.json|README\.md|npm-shrinkwrap\.json|dist\/.+\.js(\.map)?|patches\/[^/]+\.patch)$/;
     expect(tarballFiles.filter((file) => !allowed.test(file))).toEqual([]);
+    // Unit tests live beside the modules they test (service/**/*.test.ts): never built, never shipped.
+    expect(tarballFiles.filter((file) => /\.test\.[jt]sx?(\.map)?$/.test(file))).toEqual([]);
     for (const entry of ["dist/service/main.js", "dist/service/bootstrap.js", "dist/tui/main.js", "dist/proto/gen/tokenizer/apikeys/v1/api_keys_pb.js", "npm-shrinkwrap.json"]) {
       expect(tarballFiles).toContain(`package/${entry}`);
     }
