@@ -1,6 +1,6 @@
 // The usage chart's bars: scaled to the largest day, eight steps a line, a day with any use visible.
 import { describe, expect, it } from "vitest";
-import { barLines } from "../../../tui/usage-bars.js";
+import { barLines } from "./usage-bars.js";
 
 describe("barLines", () => {
   it("scales to the largest value over all lines, eight steps a line", () => {
