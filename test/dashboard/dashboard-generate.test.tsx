@@ -98,9 +98,9 @@ describe("the key is shown once", () => {
     const [secret] = secretsIn(shown);
     await ui.press(KEYS.enter, KEYS.enter);
     await ui.waitFor("Enter and Esc do not close this window");
-    expect(secretsIn(ui.screen())).toEqual([secret]);
+    expect(secretsIn(ui.screen()).join() === secret).toBe(true); // a boolean: a failure must not print the key
     await ui.press("y");
     await ui.waitFor(`Generated ${keyIdOf(secret!)} “Double_Enter”.`);
-    expect(ui.screen()).not.toMatch(/tek_/);
+    expect(/tek_/.test(ui.screen())).toBe(false);
   });
 });

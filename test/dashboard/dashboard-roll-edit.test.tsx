@@ -55,7 +55,7 @@ describe("Roll", () => {
     const dialog = await ui.waitFor("Roll API Key");
     expect(ui.text()).toContain(`Roll ${id} “Zapier_Main”?`);
     expect(ui.text()).toContain("0 stops the old key at once; or e.g. 1 hour, 7 days (at most 30 days)");
-    expect(dialog).not.toMatch(/tek_/);
+    expect(/tek_/.test(dialog)).toBe(false);
     await ui.press("10 days");
     await ui.waitFor("= the old key keeps working for 10 days, until");
     const before = Date.now();
@@ -67,15 +67,15 @@ describe("Roll", () => {
     expect(ui.text()).toMatch(new RegExp(`The old key ${id} keeps working until ${formatDate(new Date(before + 10 * DAY))} \\d\\d:\\d\\d \\(in 10 days\\): deploy the new key before then`));
     await ui.press("c");
     await ui.waitFor("Sent to the clipboard");
-    expect(ui.copied).toEqual([secret]);
+    expect(ui.copied.length === 1 && ui.copied[0] === secret).toBe(true); // booleans: a failure must not print the key
     await ui.press(KEYS.enter, KEYS.escape);
     await ui.waitFor("Enter and Esc do not close this window");
-    expect(secretsIn(ui.screen())).toEqual([secret]);
+    expect(secretsIn(ui.screen()).join() === secret).toBe(true);
 
     await ui.press("y");
     await ui.waitFor(`Rolled ${id} to ${newId} “Zapier_Main”: ${id} keeps working until`);
     await ui.waitFor(() => rowOf(ui, newId)?.isSelected === true, "the new key selected");
-    expect(ui.screen()).not.toMatch(/tek_/);
+    expect(/tek_/.test(ui.screen())).toBe(false);
     // The old key: still Active, ending at the end of the overlap; the new one never expires.
     expect(rowOf(ui, id)).toMatchObject({ status: "Active", expires: formatDate(new Date(before + 10 * DAY)) });
     expect(rowOf(ui, newId)).toMatchObject({ name: "Zapier_Main", status: "Active", expires: "" });

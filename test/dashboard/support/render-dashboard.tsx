@@ -49,7 +49,7 @@ export function detailsOf(screen: string): string {
 export interface DashboardUnderTest {
   /** The current screen, without colours. */
   screen(): string;
-  /** The current screen as one line of words: wrapped sentences and boxed text read whole. */
+  /** The current screen as one line of words (wrapped sentences and boxed text read whole), full keys redacted so a failed assertion never prints one. */
   text(): string;
   /** Every screen drawn so far, without colours. */
   screens(): string[];
@@ -137,7 +137,7 @@ export function renderDashboard(options: {
   const screen = () => stripVTControlCharacters(instance.lastFrame() ?? "");
   const dashboard: DashboardUnderTest = {
     screen,
-    text: () => flatten(screen()),
+    text: () => redactSecrets(flatten(screen())),
     screens: () => instance.frames.map((frame) => stripVTControlCharacters(frame)),
     async press(...keys) {
       for (const key of keys) {
