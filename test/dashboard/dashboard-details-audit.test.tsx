@@ -160,6 +160,13 @@ describe("the audit log", () => {
     await ui.waitFor(() => actionsAndKeys().length === 2, "the operator's two events");
     expect(actionsAndKeys()).toEqual([`revoke ${firstId} ${operatorId}`, `generate ${thirdId} ${operatorId}`]);
 
+    // Time: read like the list's date filters; a day long past has nothing.
+    await ui.press("x", "f", KEYS.tab, KEYS.tab, KEYS.tab, "last 7 days", KEYS.escape);
+    await ui.waitFor("Filters: Time: last 7 days");
+    await ui.waitFor(() => actionsAndKeys().length === 7, "this week's events: all of them");
+    await ui.press("x", "f", KEYS.tab, KEYS.tab, KEYS.tab, "2020-01-01", KEYS.escape);
+    await ui.waitFor("No events match these filters. Press x to clear them.");
+
     // A partial identifier cannot be matched: said, and left out.
     await ui.press("x", "f", KEYS.tab, "key_12", KEYS.escape);
     await ui.waitFor("✖ Key must be a whole Key Identifier, e.g. key_0123456789ab (or a pasted key)");
