@@ -20,7 +20,7 @@
 import { LRUCache } from "lru-cache";
 import { hashKey, hashesEqual } from "../keys/key-hash.js";
 import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
-import type { UseRecorder } from "../jobs/use-recorder.js";
+import type { CountedOutcome } from "../jobs/use-recorder.js";
 import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
 import type { KeyRecord } from "../store/key-store.js";
 import type { FloodGuard } from "./flood-guard.js";
@@ -34,6 +34,11 @@ export type VerifyResult =
 /** Where records come from (the store). */
 export interface KeyLookup {
   findById(id: string): Promise<KeyRecord | null>;
+}
+
+/** Where verifications of a key are noted (the use recorder): in memory, never a write on the request path. */
+export interface UseTracker {
+  record(id: string, outcome: CountedOutcome, time: Date): void;
 }
 
 /** Observes verifications (metrics); optional. */
@@ -75,7 +80,7 @@ export class Verifier {
   constructor(
     private readonly lookup: KeyLookup,
     private readonly pepper: string,
-    private readonly uses: UseRecorder,
+    private readonly uses: UseTracker,
     options: VerifierOptions,
     private readonly observer: VerifyObserver = {},
     private readonly guard?: FloodGuard,

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "../support/service-command.js";
+import { REPO_ROOT } from "../support/repo-root.js";
 
 const run = promisify(execFile);
 

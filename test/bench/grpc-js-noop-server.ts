@@ -36,7 +36,7 @@ server.addService(grpcJsServiceConstructor().service, {
 });
 server.bindAsync(`127.0.0.1:${process.env.PORT ?? "0"}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
-  // The `listening` log line the benchmark's startChild waits for (test/support/listening-line.ts).
+  // The `listening` log line the benchmark's startChild waits for (test/support/service-process.ts).
   process.stdout.write(`${JSON.stringify({ msg: "listening", url: `http://127.0.0.1:${port}` })}\n`);
 });
 const stop = () => server.tryShutdown(() => process.exit(0));

@@ -29,7 +29,8 @@ import { goTool } from "../support/go-tools.js";
 import { runGhz, type GhzResult } from "./ghz.js";
 import { openLoop } from "./load.js";
 import type { BenchOptions } from "./options.js";
-import { cpuSecondsOf, metricValue, startChild, type ChildServer } from "./processes.js";
+import { metricSum } from "../support/metrics.js";
+import { cpuSecondsOf, startChild, type ChildServer } from "./processes.js";
 import { fmt, ratio, type Section, type Target } from "./report.js";
 import { distribution } from "./stats.js";
 import { BENCH_PEPPER as PEPPER, seedVerifiableKeys, sqliteDataDir, sqliteEnv } from "./verifiable-keys.js";
@@ -228,9 +229,9 @@ export async function benchDatabaseReads(ctx: HotpathContext): Promise<Section> 
         const read = async (server: ChildServer) => {
           const text = await server.metrics();
           return {
-            verify: metricValue(text, "apikeys_database_reads_total", { source: "verify" }),
-            changes: metricValue(text, "apikeys_database_reads_total", { source: "key-changes" }),
-            drops: metricValue(text, "apikeys_verify_cache_drops_total"),
+            verify: metricSum(text, "apikeys_database_reads_total", { source: "verify" }),
+            changes: metricSum(text, "apikeys_database_reads_total", { source: "key-changes" }),
+            drops: metricSum(text, "apikeys_verify_cache_drops_total"),
           };
         };
         const before = await read(service);

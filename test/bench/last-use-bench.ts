@@ -10,7 +10,8 @@ import { rawConnection } from "./embedded-data.js";
 import { findGhz, isCutOffAtEnd, runGhz } from "./ghz.js";
 import { connectBenchClients } from "./grpc-clients.js";
 import { openLoop } from "./load.js";
-import { metricValue, startChild } from "./processes.js";
+import { metricSum } from "../support/metrics.js";
+import { startChild } from "./processes.js";
 import { fmt, type Section } from "./report.js";
 import { seedVerifyKeys } from "./verify-bench.js";
 
@@ -57,7 +58,7 @@ export async function benchLastUse(ctx: BenchContext): Promise<Section> {
     // The last flush of the run comes within one interval.
     await new Promise((resolve) => setTimeout(resolve, flushMs * 1.5));
     const after = await service.metrics();
-    const delta = (name: string, labels: Record<string, string> = {}) => metricValue(after, name, labels) - metricValue(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) => metricSum(after, name, labels) - metricSum(before, name, labels);
     const verified = delta("apikeys_verify_duration_seconds_count", { code: "valid" });
     const flushes = delta("apikeys_last_use_flush_size_count");
     const keysWritten = delta("apikeys_last_use_flush_size_sum");

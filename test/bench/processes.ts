@@ -2,12 +2,12 @@
  * Child processes of a benchmark run: the service itself (`node --import tsx service/main.ts`, one process,
  * so its pid is the service's and its RSS is the service's own) and the baseline server.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { findListeningLine, logLevelShowingListening } from "../support/listening-line.js";
-import { REPO_ROOT } from "../support/service-command.js";
+import { scrapeMetrics } from "../support/metrics.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { logLevelShowingListening, spawnListening } from "../support/service-process.js";
 
 /** A started child process that printed its URL. */
 export interface ChildServer {
@@ -35,38 +35,18 @@ export function killAllChildren(): void {
 export async function startChild(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ChildServer> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every child (for finding hot spots).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", join(REPO_ROOT, entry)], {
-    cwd: REPO_ROOT,
+  const started = await spawnListening(process.execPath, [...profile, "--import", "tsx", join(REPO_ROOT, entry)], {
     env: { ...process.env, ...env, LOG_LEVEL: logLevelShowingListening(env.LOG_LEVEL) },
-    stdio: ["ignore", "pipe", "pipe"],
+    timeoutMs,
+    // Only the start is needed (the `listening` line) and the tail of stderr for failures: a chatty child cannot grow this.
+    outputLimit: 65_536,
+    label: entry,
+    onSpawn: (child) => {
+      running.add(child);
+      child.once("exit", () => running.delete(child));
+    },
   });
-  let out = "";
-  let err = "";
-  // Only the start is needed (the `listening` line); the rest is dropped so a chatty child cannot grow this.
-  child.stdout!.on("data", (chunk: Buffer) => {
-    if (out.length < 65_536) out += chunk.toString("utf8");
-  });
-  // stderr: the start notice and any crash; keep the tail for failures.
-  child.stderr!.on("data", (chunk: Buffer) => (err = (err + chunk.toString("utf8")).slice(-4000)));
-  running.add(child);
-  const exited = once(child, "exit").then(([code]) => {
-    running.delete(child);
-    return code as number | null;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start within ${timeoutMs} ms: ${err}`)), timeoutMs);
-    const check = () => {
-      const listening = findListeningLine(out);
-      if (!listening) return;
-      clearTimeout(timer);
-      resolve(listening.url);
-    };
-    child.stdout!.on("data", check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${entry} exited with ${code} before listening: ${err}`));
-    });
-  });
+  const { child, url } = started;
   const pid = child.pid!;
   return {
     url,
@@ -80,13 +60,11 @@ export async function startChild(entry: string, env: Record<string, string>, tim
     cpuSeconds() {
       return cpuSecondsOf(pid);
     },
-    async metrics() {
-      const response = await fetch(`${url}/metrics`);
-      return response.text();
+    metrics() {
+      return scrapeMetrics(url);
     },
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      return exited;
+    stop() {
+      return started.stop("SIGTERM");
     },
   };
 }
@@ -99,19 +77,6 @@ export function cpuSecondsOf(pid: number): number {
   // Fields after the command name (which may contain spaces) start after the last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Reads one sample of a Prometheus metric (sum over series matching the label filter). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labelText = match[2] ?? "";
-    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) total += Number(match[3]);
-  }
-  return total;
 }
 
 /** Waits for two children to start; if either fails, stops the other and throws. */

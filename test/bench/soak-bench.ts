@@ -9,7 +9,8 @@ import { generateKey } from "../../proto/keys/key-format.js";
 import type { BenchContext } from "./context.js";
 import { connectBenchClients } from "./grpc-clients.js";
 import { closedLoop } from "./load.js";
-import { metricValue, startChild } from "./processes.js";
+import { metricSum } from "../support/metrics.js";
+import { startChild } from "./processes.js";
 import { fmt, type Section } from "./report.js";
 import { median } from "./stats.js";
 import { seedVerifyKeys } from "./verify-bench.js";
@@ -52,10 +53,10 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
       void service.metrics().then((text) =>
         heap.push({
           at: (performance.now() - started) / 1000,
-          used: metricValue(text, "nodejs_heap_size_used_bytes"),
-          total: metricValue(text, "nodejs_heap_size_total_bytes"),
-          external: metricValue(text, "nodejs_external_memory_bytes"),
-          buffers: metricValue(text, "nodejs_active_handles_total"),
+          used: metricSum(text, "nodejs_heap_size_used_bytes"),
+          total: metricSum(text, "nodejs_heap_size_total_bytes"),
+          external: metricSum(text, "nodejs_external_memory_bytes"),
+          buffers: metricSum(text, "nodejs_active_handles_total"),
         }),
       );
     }, 10_000);
@@ -90,7 +91,7 @@ export async function benchSoak(ctx: BenchContext): Promise<Section> {
       notes: [
         `Mix: 85 % ${HOT} hot keys, 10 % a tail of ${TAIL} keys (VERIFY_CACHE_MAX_ENTRIES=${CACHE_ENTRIES}), 3 % well-formed unknown keys (a database read each), 2 % malformed.`,
         `RSS sampled every second from /proc/<pid>/status (${samples.length} samples), after ${warmupMs / 1000} s of warm-up at the same load. ` +
-          `Heap used at the end ${fmt(metricValue(metrics, "nodejs_heap_size_used_bytes") / MIB, 1)} MiB; cache hit ratio ${(metricValue(metrics, "apikeys_verify_cache_hit_ratio") * 100).toFixed(1)} %.`,
+          `Heap used at the end ${fmt(metricSum(metrics, "nodejs_heap_size_used_bytes") / MIB, 1)} MiB; cache hit ratio ${(metricSum(metrics, "apikeys_verify_cache_hit_ratio") * 100).toFixed(1)} %.`,
         `RSS every 10 s (MiB): ${samples.filter((_, i) => i % 10 === 0).map((sample) => fmt(sample.rss / MIB, 0)).join(", ")}.`,
         `JS heap used / total, external (MiB), handles every 10 s: ${heap.map((h) => `${fmt(h.used / MIB, 0)}/${fmt(h.total / MIB, 0)}, ${fmt(h.external / MIB, 0)}, ${h.buffers}`).join("; ")}.`,
       ],

@@ -13,7 +13,8 @@
 import type { BenchContext } from "./context.js";
 import { alternateCalls, compareUnderLoad, type Measured, type Side } from "./compare.js";
 import { connectBenchClients, type BenchClients } from "./grpc-clients.js";
-import { metricValue, startBoth, startChild } from "./processes.js";
+import { metricSum } from "../support/metrics.js";
+import { startBoth, startChild } from "./processes.js";
 import { fmt, ratio, type Section, type Target } from "./report.js";
 import { seedEmbedded } from "./embedded-data.js";
 import { verifiableKey, type SeededKey } from "./seed.js";
@@ -118,8 +119,8 @@ export async function benchVerifyCached(ctx: BenchContext): Promise<Section> {
       }
     }
     const metrics = await service.metrics();
-    const hits = metricValue(metrics, "apikeys_verify_cache_lookups_total", { result: "hit" });
-    const misses = metricValue(metrics, "apikeys_verify_cache_lookups_total", { result: "miss" });
+    const hits = metricSum(metrics, "apikeys_verify_cache_lookups_total", { result: "hit" });
+    const misses = metricSum(metrics, "apikeys_verify_cache_lookups_total", { result: "miss" });
     figures.cache_hit_ratio = hits / (hits + misses);
     return {
       title: "1. Verify, cached (grpc-js client, one HTTP/2 connection; baseline: grpc.health.v1.Health/Check on the same server)",
@@ -190,7 +191,7 @@ export async function benchVerifyUncached(ctx: BenchContext): Promise<Section> {
       header: HEADER,
       rows,
       notes: [
-        `${keys.length} valid keys round-robin, VERIFY_CACHE_TTL_MS=0: every call reads the database (${fmt(metricValue(metrics, "apikeys_verify_duration_seconds_count"))} verifications, 0 cache lookups).`,
+        `${keys.length} valid keys round-robin, VERIFY_CACHE_TTL_MS=0: every call reads the database (${fmt(metricSum(metrics, "apikeys_verify_duration_seconds_count"))} verifications, 0 cache lookups).`,
         "Baseline = test/bench/baseline-server.ts: buildApiServer (same one-port listener, HTTP/2, connect-node, limits) + `SELECT … FROM api_keys WHERE id = ?` (primary-key seek)",
         "  on its own node:sqlite connection to the same file, answering the same ApiKey message; it skips the checksum, HMAC compare, interceptors, metrics and last-use",
         "  bookkeeping that the service does. 'req/s ratio' = service ÷ baseline; the target is on time per call (its inverse) and on p50.",

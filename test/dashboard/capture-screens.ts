@@ -14,7 +14,8 @@ import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/
 import { ADD_USAGE_DAY, ADD_USES } from "../../service/store/sqlite/sqlite-key-store.js";
 import { createDashboardTransport } from "../../tui/client/transport.js";
 import { readTable } from "./support/screen-table.js";
-import { REPO_ROOT, startEmbeddedService } from "./support/service-process.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { startEmbeddedService } from "../support/service-process.js";
 import { dashboardCommand, hasTmux, openTerminal, type Terminal } from "./support/terminal.js";
 
 const SCREENS = join(REPO_ROOT, "test/dashboard/screens");

@@ -14,7 +14,8 @@ import { createDashboardTransport } from "../../tui/client/transport.js";
 import { HELP_SECTIONS, LIST_BINDINGS } from "../../tui/components/key-bindings.js";
 import { redactSecrets, secretsIn } from "./support/keys.js";
 import { readTable } from "./support/screen-table.js";
-import { REPO_ROOT, startEmbeddedService, type EmbeddedService } from "./support/service-process.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { startEmbeddedService, type EmbeddedService } from "../support/service-process.js";
 import { dashboardCommand, hasTmux, openTerminal, type Terminal } from "./support/terminal.js";
 
 let service: EmbeddedService;

@@ -17,12 +17,11 @@ import { ServerReflection } from "../../proto/gen/grpc/reflection/v1/reflection_
 import { ApiKeyService, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { bearer, connectClient, grpcJsCall, postConnectJson } from "../support/clients.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
-import { grpcurl, grpcurlPath } from "../support/grpcurl.js";
-import { parseLogLine } from "../support/listening-line.js";
+import { grpcurl } from "../support/grpcurl.js";
 import { KEY_TEXT } from "../support/rejections.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { REPO_ROOT, spawnService, type ServiceProcess } from "../support/service.js";
-import { adminKeyFromNotice } from "../reliability/support/service-process.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { adminKeyFromNotice, parseLogLine, spawnService, type ServiceProcess } from "../support/service-process.js";
 
 /** Node 24: the repository's `node` package, standing in for the production host's Node. */
 const NODE_24_BIN = dirname(realpathSync(join(REPO_ROOT, "node_modules/.bin/node")));
@@ -172,14 +171,13 @@ describe("npm start from the installed build", () => {
   }, 120_000);
 
   it("is found and described by grpcurl through server reflection", async () => {
-    // The pinned grpcurl (npm test builds it first): fails, never skips, when it is missing.
-    const found = { path: grpcurlPath() };
+    // The pinned grpcurl (npm test builds it first): grpcurl() fails this test, never skips it, when it is missing.
     const service = await startInstalled(await serviceEnv("packed_grpcurl"));
     const address = service.url.replace("http://", "");
-    const listed = await grpcurl(found.path, ["-plaintext", address, "list"]);
+    const listed = await grpcurl(["-plaintext", address, "list"]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout.trim().split("\n")).toEqual(expect.arrayContaining([ApiKeyService.typeName, "grpc.health.v1.Health"]));
-    const described = await grpcurl(found.path, ["-plaintext", address, "describe", `${ApiKeyService.typeName}.Verify`]);
+    const described = await grpcurl(["-plaintext", address, "describe", `${ApiKeyService.typeName}.Verify`]);
     expect(described.code, described.stderr).toBe(0);
     expect(await service.stop("SIGTERM")).toBe(0);
   }, 420_000);

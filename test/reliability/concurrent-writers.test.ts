@@ -18,7 +18,7 @@ import { grpcClient } from "../support/clients.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { startLoad, tally } from "./support/call-log.js";
-import { waitFor } from "./support/service-process.js";
+import { waitFor } from "./support/timing.js";
 
 type ListInit = MessageInitShape<typeof ListRequestSchema>;
 

@@ -17,7 +17,8 @@ import { mongoDatabase } from "../support/database.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { startLoad, tally, type CallRecord } from "./support/call-log.js";
 import { startOwnDatabase, type OwnDatabase } from "./support/own-database.js";
-import { metricSum, scrapeMetrics, spread, waitFor } from "./support/service-process.js";
+import { metricSum, scrapeMetrics } from "../support/metrics.js";
+import { spread, waitFor } from "./support/timing.js";
 
 const DB_TIMEOUT_MS = 1_000;
 /** Slack on top of the deadline for a busy 2-core machine (event loop, other test files). */

@@ -10,9 +10,9 @@ import { seedSynthetic } from "../bench/seed.js";
 import { connectClient, grpcClient, grpcJsCall } from "../support/clients.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { spawnService, testEnv, type ServiceProcess } from "../support/service.js";
+import { testEnv } from "../support/service.js";
+import { adminKeyFromNotice, spawnService, type ServiceProcess } from "../support/service-process.js";
 import { startLoad, tally } from "./support/call-log.js";
-import { adminKeyFromNotice } from "./support/service-process.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 

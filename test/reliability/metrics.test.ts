@@ -9,7 +9,7 @@ import { generateKey } from "../../proto/keys/key-format.js";
 import { grpcClient } from "../support/clients.js";
 import { createTestClock } from "../support/clock.js";
 import { startTestService, type TestService } from "../support/service.js";
-import { metricSum, scrapeMetrics } from "./support/service-process.js";
+import { metricSum, scrapeMetrics } from "../support/metrics.js";
 
 const clock = createTestClock();
 let service: TestService;

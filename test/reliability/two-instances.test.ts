@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../support/database.js";
-import { REPO_ROOT, serviceCommand, spawnService, testEnv, type ServiceProcess } from "../support/service.js";
-import { adminKeyFromNotice, spread } from "./support/service-process.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { serviceCommand } from "../support/service-command.js";
+import { adminKeyFromNotice, spawnService, type ServiceProcess } from "../support/service-process.js";
+import { testEnv } from "../support/service.js";
+import { spread } from "./support/timing.js";
 
 const TRIALS = Number(process.env.RELIABILITY_REVOKE_TRIALS ?? 40);
 

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../support/database.js";
-import { spawnService, testEnv } from "../support/service.js";
-import { adminKeyFromNotice, waitFor } from "./support/service-process.js";
+import { adminKeyFromNotice, spawnService } from "../support/service-process.js";
+import { testEnv } from "../support/service.js";
+import { waitFor } from "./support/timing.js";
 
 describe.each(ENGINES)("a crash and the coalesced writes of uses (%s)", (engine) => {
   let db: TestDatabase;

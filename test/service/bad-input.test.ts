@@ -13,13 +13,15 @@ import { withoutUses, type SnapshotRow } from "../support/database.js";
 import { expectRejected, wrongKeyShapes } from "../support/rejections.js";
 
 const clock = createTestClock(Date.parse("2030-01-01T00:00:00.000Z"));
+/** When "Existing key" expires: an instant the expire_time range can select. */
+const EXISTING_KEY_EXPIRES = clock.ms + 86_400_000;
 let h: Harness;
 let unchanged: SnapshotRow[];
 
 beforeAll(async () => {
   // No background flush: the admin key's own use must not change the collection between snapshots.
   h = await startHarness("bad_input", { now: clock.now, env: { LAST_USED_FLUSH_INTERVAL_MS: "300000" } });
-  await h.admin.generate({ name: "Existing key" });
+  await h.admin.generate({ name: "Existing key", expireTime: timestampFromMs(EXISTING_KEY_EXPIRES) });
   unchanged = await h.db.snapshot();
 });
 afterAll(() => h?.stop());
@@ -170,8 +172,24 @@ describe("List", () => {
       await listRefused({ [field]: { start: ts(253_402_300_800n) } }, new RegExp(`^${name}\\.start: must be between`));
       await listRefused({ [field]: { end: ts(0n, -5) } }, new RegExp(`^${name}\\.end: nanos must be between`));
       await listRefused({ [field]: { start: ts(0n, 2_000_000_000) } }, new RegExp(`^${name}\\.start: nanos`));
-      // start equal to end is a valid (one-instant) range.
-      await expect(h.admin.list({ [field]: { start: later, end: later } })).resolves.toBeDefined();
+    }
+    // start equal to end is a valid (one-instant) range: it selects exactly the keys with that time. The
+    // clock stands still, so every key was created and used at its instant (flushed, to be stored).
+    await h.service.uses.flush();
+    const stored = await h.db.records();
+    for (const [field, column, instant] of [
+      ["createTime", "create_time", clock.ms],
+      ["lastUsedTime", "last_used_time", clock.ms],
+      ["expireTime", "expire_time", EXISTING_KEY_EXPIRES],
+    ] as const) {
+      const expected = stored.filter((record) => record[column]?.getTime() === instant).map((record) => record.id).sort();
+      expect(expected.length, `keys with ${column} at the instant`).toBeGreaterThan(0);
+      const at = timestampFromMs(instant);
+      const listed = await h.admin.list({ [field]: { start: at, end: at } });
+      expect(listed.apiKeys.map((key) => key.id).sort(), column).toEqual(expected);
+      expect(listed.totalSize, column).toBe(expected.length);
+      // A millisecond later selects none of them.
+      expect((await h.admin.list({ [field]: { start: timestampFromMs(instant + 1), end: timestampFromMs(instant + 1) } })).totalSize, column).toBe(0);
     }
     await expectNothingWritten();
   });
@@ -190,7 +208,9 @@ describe("List", () => {
     for (const pageSize of [-1, -2_147_483_648, 501, 2_147_483_647]) {
       await listRefused({ pageSize }, /^page_size: must be between 0 and 500 \(0 means 50\)/);
     }
-    await expect(h.admin.list({ pageSize: 500 })).resolves.toBeDefined();
+    const largest = await h.admin.list({ pageSize: 500 });
+    expect(largest.apiKeys.map((key) => key.id).sort()).toEqual((await h.db.records()).map((record) => record.id).sort());
+    expect(largest.nextPageToken).toBe("");
     for (const pageToken of ["garbage", "{}", "x".repeat(5_000), "\u0000"]) {
       await listRefused({ pageToken }, /^page_token: /);
     }

@@ -46,7 +46,7 @@ describe("expiry is exact, against the service clock", () => {
     const before = await h.admin.verify({ key: secret });
     expect(before).toMatchObject({ valid: true, code: VerifyCode.VALID });
     expect(before.apiKey!.status).toBe(Status.ACTIVE);
-    await expect(asBearer.list({})).resolves.toBeDefined();
+    expect((await asBearer.list({ idContains: id })).apiKeys.map((key) => [key.id, key.status])).toEqual([[id, Status.ACTIVE]]);
     expect(await statusInList(id)).toMatchObject({ status: Status.ACTIVE, inactiveReason: InactiveReason.UNSPECIFIED });
     expect(await idsWithStatus(Status.ACTIVE)).toContain(id);
     expect(await idsWithStatus(Status.INACTIVE)).not.toContain(id);

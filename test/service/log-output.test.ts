@@ -5,12 +5,13 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
-import { adminKeyFromNotice } from "../reliability/support/service-process.js";
 import { connectClient } from "../support/clients.js";
-import { parseLogLine } from "../support/listening-line.js";
 import { KEY_TEXT } from "../support/rejections.js";
 import { createTestDatabase } from "../support/database.js";
-import { REPO_ROOT, serviceCommand, spawnService, testEnv, type ServiceProcess } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { serviceCommand } from "../support/service-command.js";
+import { adminKeyFromNotice, parseLogLine, spawnService, type ServiceProcess } from "../support/service-process.js";
+import { testEnv } from "../support/service.js";
 
 const running: ServiceProcess[] = [];
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { connect } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { ConfigError, loadConfig } from "../../service/config.js";
-import { metricSum } from "../reliability/support/service-process.js";
+import { metricSum } from "../support/metrics.js";
 import { grpcClient } from "../support/clients.js";
 import { createTestDatabase } from "../support/database.js";
 import { startTestService, testEnv, type TestService } from "../support/service.js";

@@ -11,11 +11,10 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, VerifyCode, VerifyRequestSchema } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { bearer, grpcJsCall } from "../support/clients.js";
-import { goTool } from "../support/go-tools.js";
 import { grpcJsServiceConstructor } from "../support/grpc-js-proto.js";
 import { grpcurl } from "../support/grpcurl.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { REPO_ROOT } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
 
 let h: Harness;
 let secret: string;
@@ -138,10 +137,9 @@ describe("plain unary gRPC over HTTP/2 takes the direct path", () => {
   });
 
   it("grpcurl (its unary calls; reflection, a stream, goes to connect-node)", async () => {
-    const path = goTool("grpcurl");
     const address = `127.0.0.1:${h.service.port}`;
     const paths = await pathsOf(async () => {
-      const verified = await grpcurl(path, ["-plaintext", "-d", "@", address, "tokenizer.apikeys.v1.ApiKeyService/Verify"], JSON.stringify({ key: secret }));
+      const verified = await grpcurl(["-plaintext", "-d", "@", address, "tokenizer.apikeys.v1.ApiKeyService/Verify"], JSON.stringify({ key: secret }));
       expect(verified.code, verified.stderr).toBe(0);
       expect(JSON.parse(verified.stdout)).toMatchObject({ valid: true, apiKey: { id: keyId } });
     });

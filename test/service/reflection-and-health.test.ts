@@ -2,18 +2,15 @@
 // reflection and calls it, and a @grpc/grpc-js health check sees it SERVING.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grpcurl, grpcurlPath as pinnedGrpcurl } from "../support/grpcurl.js";
+import { grpcurl } from "../support/grpcurl.js";
 import { loadGrpcJsPackage } from "../support/grpc-js-proto.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { KEY_TEXT } from "../support/rejections.js";
 
 let h: Harness;
 let address: string;
-let grpcurlPath: string;
 
 beforeAll(async () => {
-  // Fails (never skips) when the pinned grpcurl is not built: npm test builds it first.
-  grpcurlPath = pinnedGrpcurl();
   h = await startHarness("reflection");
   address = `127.0.0.1:${h.service.port}`;
 });
@@ -21,7 +18,7 @@ afterAll(() => h?.stop());
 
 describe("grpcurl (server reflection)", () => {
   it("lists the services", async () => {
-    const result = await grpcurl(grpcurlPath, ["-plaintext", address, "list"]);
+    const result = await grpcurl(["-plaintext", address, "list"]);
     expect(result.code, result.stderr).toBe(0);
     const services = result.stdout.trim().split("\n");
     expect(services).toContain("tokenizer.apikeys.v1.ApiKeyService");
@@ -29,27 +26,27 @@ describe("grpcurl (server reflection)", () => {
   });
 
   it("describes the service, its methods and messages", async () => {
-    const service = await grpcurl(grpcurlPath, ["-plaintext", address, "describe", "tokenizer.apikeys.v1.ApiKeyService"]);
+    const service = await grpcurl(["-plaintext", address, "describe", "tokenizer.apikeys.v1.ApiKeyService"]);
     expect(service.code, service.stderr).toBe(0);
     for (const method of ["List", "Generate", "Revoke", "Verify"]) {
       expect(service.stdout).toMatch(new RegExp(`rpc ${method} \\( \\.tokenizer\\.apikeys\\.v1\\.${method}Request \\) returns \\( \\.tokenizer\\.apikeys\\.v1\\.${method}Response \\)`));
     }
-    const message = await grpcurl(grpcurlPath, ["-plaintext", address, "describe", "tokenizer.apikeys.v1.ListRequest"]);
+    const message = await grpcurl(["-plaintext", address, "describe", "tokenizer.apikeys.v1.ListRequest"]);
     expect(message.code, message.stderr).toBe(0);
     expect(message.stdout).toMatch(/\.tokenizer\.apikeys\.v1\.TimeRange create_time = 3/);
-    const range = await grpcurl(grpcurlPath, ["-plaintext", address, "describe", "tokenizer.apikeys.v1.TimeRange"]);
+    const range = await grpcurl(["-plaintext", address, "describe", "tokenizer.apikeys.v1.TimeRange"]);
     expect(range.stdout).toContain(".google.protobuf.Timestamp start = 1");
-    const method = await grpcurl(grpcurlPath, ["-plaintext", address, "describe", "tokenizer.apikeys.v1.ApiKeyService.Verify"]);
+    const method = await grpcurl(["-plaintext", address, "describe", "tokenizer.apikeys.v1.ApiKeyService.Verify"]);
     expect(method.code, method.stderr).toBe(0);
   });
 
   it("asks grpc.health.v1.Health/Check: SERVING", async () => {
     for (const service of ["", "tokenizer.apikeys.v1.ApiKeyService"]) {
-      const result = await grpcurl(grpcurlPath, ["-plaintext", "-d", JSON.stringify({ service }), address, "grpc.health.v1.Health/Check"]);
+      const result = await grpcurl(["-plaintext", "-d", JSON.stringify({ service }), address, "grpc.health.v1.Health/Check"]);
       expect(result.code, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ status: "SERVING" });
     }
-    const unknown = await grpcurl(grpcurlPath, ["-plaintext", "-d", '{"service":"no.such.Service"}', address, "grpc.health.v1.Health/Check"]);
+    const unknown = await grpcurl(["-plaintext", "-d", '{"service":"no.such.Service"}', address, "grpc.health.v1.Health/Check"]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain("NotFound");
   });
@@ -57,20 +54,20 @@ describe("grpcurl (server reflection)", () => {
   it("calls Verify with -d, and List with a bearer header", async () => {
     const { secret, apiKey } = await h.admin.generate({ name: "Checked with grpcurl" });
     // The key goes through stdin (-d @), not the command line.
-    const verified = await grpcurl(grpcurlPath, ["-plaintext", "-d", "@", address, "tokenizer.apikeys.v1.ApiKeyService/Verify"], JSON.stringify({ key: secret }));
+    const verified = await grpcurl(["-plaintext", "-d", "@", address, "tokenizer.apikeys.v1.ApiKeyService/Verify"], JSON.stringify({ key: secret }));
     expect(verified.code, verified.stderr).toBe(0);
     const body = JSON.parse(verified.stdout);
     expect(body).toMatchObject({ valid: true, code: "VERIFY_CODE_VALID", apiKey: { id: apiKey!.id, name: "Checked with grpcurl" } });
-    const malformed = await grpcurl(grpcurlPath, ["-plaintext", "-d", '{"key":"tek_typo"}', address, "tokenizer.apikeys.v1.ApiKeyService/Verify"]);
+    const malformed = await grpcurl(["-plaintext", "-d", '{"key":"tek_typo"}', address, "tokenizer.apikeys.v1.ApiKeyService/Verify"]);
     expect(JSON.parse(malformed.stdout)).toMatchObject({ code: "VERIFY_CODE_MALFORMED" });
 
-    const listed = await grpcurl(grpcurlPath, [
+    const listed = await grpcurl([
       "-plaintext", "-H", `authorization: Bearer ${h.service.adminKey}`, "-d", '{"name_contains":"grpcurl"}', address, "tokenizer.apikeys.v1.ApiKeyService/List",
     ]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout).apiKeys.map((key: { id: string }) => key.id)).toEqual([apiKey!.id]);
 
-    const refused = await grpcurl(grpcurlPath, ["-plaintext", "-d", "{}", address, "tokenizer.apikeys.v1.ApiKeyService/List"]);
+    const refused = await grpcurl(["-plaintext", "-d", "{}", address, "tokenizer.apikeys.v1.ApiKeyService/List"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("Unauthenticated");
     expect(refused.stderr).toContain("Authorization: Bearer <key>");

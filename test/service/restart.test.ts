@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { connectClient } from "../support/clients.js";
 import { KEY_TEXT } from "../support/rejections.js";
 import { createTestDatabase, ENGINES } from "../support/database.js";
-import { spawnService, startTestService, type ServiceProcess } from "../support/service.js";
+import { spawnService, type ServiceProcess } from "../support/service-process.js";
+import { startTestService } from "../support/service.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "api-access-restart-"));
 const running: ServiceProcess[] = [];
@@ -57,8 +58,8 @@ describe("the embedded database across a restart", () => {
     const { secret, apiKey } = await admin.generate({ name: "Survives restart", scopes: ["keys:read"] });
     const used = await admin.verify({ key: secret });
     expect(used.valid).toBe(true);
-    const { apiKey: revoked } = await admin.generate({ name: "Revoked before restart" });
-    await admin.revoke({ id: revoked!.id });
+    const { apiKey: revoked, secret: revokedSecret } = await admin.generate({ name: "Revoked before restart" });
+    const { apiKey: revokedThen } = await admin.revoke({ id: revoked!.id });
 
     expect(await first.stop("SIGTERM")).toBe(0);
     expect(existsSync(join(dataDir, "api-keys.sqlite")), "one database file in DATA_DIR").toBe(true);
@@ -78,7 +79,9 @@ describe("the embedded database across a restart", () => {
       const verified = await connectClient(second.url).verify({ key: secret });
       expect(verified).toMatchObject({ valid: true, code: VerifyCode.VALID });
     const revokedNow = listed.apiKeys.find((key) => key.id === revoked!.id)!;
-    expect(revokedNow.revokeTime).toBeDefined();
+    expect(revokedNow).toMatchObject({ status: Status.INACTIVE, inactiveReason: InactiveReason.REVOKED, revokeTime: revokedThen!.revokeTime });
+    expect(revokedThen!.revokeTime).toBeDefined();
+    expect((await connectClient(second.url).verify({ key: revokedSecret })).code).toBe(VerifyCode.REVOKED);
 
     expect(await second.stop("SIGTERM")).toBe(0);
   }, 120_000);

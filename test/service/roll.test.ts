@@ -97,9 +97,12 @@ describe.each(ENGINES)("Roll (%s)", (engine) => {
     await expectRejected(h.admin.roll({ id: once!.id }), Code.FailedPrecondition, `${once!.id} was rolled already (to ${first.apiKey!.id})`);
     await expectRejected(h.grpc(h.service.adminKey).roll({ id: revoked!.id }), Code.FailedPrecondition, `${revoked!.id} is revoked`);
     await expectRejected(h.admin.roll({ id: expiring!.id }), Code.FailedPrecondition, `${expiring!.id} is expired`);
-    // The new key can be rolled in turn.
     expect(await h.snapshotWithoutUses()).toEqual(before);
-    await expect(h.admin.roll({ id: first.apiKey!.id, overlap: hours(1) })).resolves.toBeDefined();
+    // The new key can be rolled in turn: a third key, linked to the second both ways.
+    const second = await h.admin.roll({ id: first.apiKey!.id, overlap: hours(1) });
+    expect(second.rolledApiKey).toMatchObject({ id: first.apiKey!.id, rolledFrom: once!.id, rolledTo: second.apiKey!.id });
+    expect(second.apiKey).toMatchObject({ rolledFrom: first.apiKey!.id, rolledTo: "", status: Status.ACTIVE, name: "Once" });
+    expect(await h.db.key(first.apiKey!.id)).toMatchObject({ rolled_from: once!.id, rolled_to: second.apiKey!.id });
   });
 
   it("two rolls of one key at the same time: one new key, the other call is FAILED_PRECONDITION", async () => {

@@ -12,7 +12,8 @@ import { startService } from "../../service/app.js";
 import { loadConfig } from "../../service/config.js";
 import { createLogger } from "../../service/logger.js";
 import { connectClient } from "../support/clients.js";
-import { REPO_ROOT, spawnService } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import { spawnService } from "../support/service-process.js";
 
 interface ListedKey {
   id: string;

@@ -12,11 +12,12 @@ import { Writable } from "node:stream";
 import { Code } from "@connectrpc/connect";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
+import { InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { grpcClient } from "../support/clients.js";
 import { sqliteDatabase } from "../support/database.js";
 import { expectRejected } from "../support/rejections.js";
-import { spawnService, startTestService } from "../support/service.js";
+import { spawnService } from "../support/service-process.js";
+import { startTestService } from "../support/service.js";
 
 const mounts: string[] = [];
 afterAll(() => {
@@ -107,7 +108,9 @@ describe("the database file under trouble", () => {
       rmSync(join(disk, "filler"));
       const after = await admin.generate({ name: "After freeing space" });
       expect((await admin.verify({ key: after.secret })).code).toBe(VerifyCode.VALID);
-      expect((await admin.revoke({ id: keys[0]!.apiKey!.id })).apiKey!.revokeTime).toBeDefined();
+      expect((await admin.revoke({ id: keys[0]!.apiKey!.id })).apiKey).toMatchObject({ status: Status.INACTIVE, inactiveReason: InactiveReason.REVOKED });
+      expect((await db.key(keys[0]!.apiKey!.id))!.revoke_time).not.toBeNull();
+      expect((await admin.verify({ key: keys[0]!.secret })).code).toBe(VerifyCode.REVOKED);
     } finally {
       await service.stop();
       await db.close();

@@ -4,9 +4,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT } from "./repo-root.js";
 
-const PROTO_DIR = fileURLToPath(new URL("../../proto", import.meta.url));
+const PROTO_DIR = join(REPO_ROOT, "proto");
 
 /** The package tree of `file` (relative to proto/), with snake_case fields, enum names and int64 strings. */
 export function loadGrpcJsPackage(file: string): grpc.GrpcObject {

@@ -14,8 +14,12 @@ export interface GrpcurlResult {
   readonly stderr: string;
 }
 
-/** Runs grpcurl with the arguments; `input` is fed on stdin (for `-d @`, so secrets stay out of argv). */
-export function grpcurl(path: string, args: readonly string[], input?: string): Promise<GrpcurlResult> {
+/**
+ * Runs the pinned grpcurl with the arguments; `input` is fed on stdin (for `-d @`, so secrets stay out of
+ * argv). @throws, failing the test that called it, when grpcurl is not built: a test never skips for it.
+ */
+export function grpcurl(args: readonly string[], input?: string): Promise<GrpcurlResult> {
+  const path = grpcurlPath();
   return new Promise((resolve) => {
     const child = execFile(path, [...args], { timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;

@@ -1,12 +1,9 @@
 /**
- * Where the repository is, and how tests and tools run the service's entry points from source.
- * Free of vitest, so scripts (`npm run screens`, the benchmarks) use it too.
+ * How tests and tools run the service's entry points from source. Free of vitest, so scripts
+ * (`npm run screens`, the benchmarks) use it too.
  */
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** The repository root. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { join } from "node:path";
+import { REPO_ROOT } from "./repo-root.js";
 
 /**
  * The command that runs one of the service's entry points (`main` = npm start, `bootstrap`) from source:

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
 import { loadZapierApp, ZAPIER_APP_DIR } from "./zapier-app.js";
 
 const require = createRequire(import.meta.url);

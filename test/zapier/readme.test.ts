@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { BUILT_IN_SCOPES } from "../../service/keys/scope-catalogue.js";
 import { DEFAULT_SCOPES } from "../../tui/client/scope-catalogue.js";
 import { LIST_BINDINGS, MODAL_BINDINGS } from "../../tui/components/key-bindings.js";
-import { REPO_ROOT } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
 
 function section(file: string, title: string): string {
   const text = readFileSync(join(REPO_ROOT, file), "utf8");

@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createAppTester, type Bundle, type ZObject } from "zapier-platform-core";
 import { connectClient } from "../support/clients.js";
-import { REPO_ROOT, type TestService } from "../support/service.js";
+import { REPO_ROOT } from "../support/repo-root.js";
+import type { TestService } from "../support/service.js";
 
 /** The zapier-app package folder. */
 export const ZAPIER_APP_DIR = join(REPO_ROOT, "zapier-app");

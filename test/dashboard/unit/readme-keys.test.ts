@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LIST_BINDINGS } from "../../../tui/components/key-bindings.js";
-import { REPO_ROOT } from "../../support/service-command.js";
+import { REPO_ROOT } from "../../support/repo-root.js";
 
 /** How README writes the help bar's compound keys. */
 const README_SPELLING: Readonly<Record<string, string>> = {
