@@ -426,3 +426,47 @@ export function parseExpiry(input: string, now: Date): Parsed<Date> {
   }
   return { ok: true, value: time, meaning: describeExpiry(time, now) };
 }
+
+/** The longest overlap of a Roll (the service refuses more). */
+export const MAX_OVERLAP_MS = 30 * DAY_MS;
+
+const AT_ONCE = /^(0+\s*[a-z]*|now|at once|immediately|none|no overlap)$/;
+
+/** "1 hour", "7 days": how a duration reads back, in its largest whole units ("1 day 6 hours"). */
+export function describeDuration(ms: number): string {
+  if (ms <= 0) return "no overlap";
+  const parts: string[] = [];
+  let rest = Math.round(ms / 60_000);
+  for (const [unit, minutes] of [["day", 1440], ["hour", 60], ["minute", 1]] as const) {
+    const count = Math.floor(rest / minutes);
+    rest -= count * minutes;
+    if (count > 0) parts.push(`${count} ${unit}${count === 1 ? "" : "s"}`);
+  }
+  return parts.join(" ") || "less than a minute";
+}
+
+/**
+ * Reads a Roll's overlap: how long the old key keeps working beside the new one. "0" (or "now", "at
+ * once") stops it at once; a duration ("1 hour", "90 min", "7 days", "2 weeks") from now, at most 30
+ * days. Required: an empty input says what to type, since stopping the old key at once is a choice.
+ */
+export function parseOverlap(input: string, now: Date): Parsed<number> {
+  const text = normalise(input);
+  const examples = "0 (stops at once), 1 hour, 7 days (at most 30 days)";
+  if (text === "") return { ok: false, error: `say how long the old key keeps working: ${examples}` };
+  if (AT_ONCE.test(text)) return { ok: true, value: 0, meaning: "the old key stops at once" };
+  const duration = parseDuration(text);
+  if (duration && "ambiguous" in duration) {
+    return { ok: false, error: `"${duration.ambiguous}" could be months or minutes: write min for minutes, e.g. 30 min` };
+  }
+  if (!duration) return { ok: false, error: `not a duration I can read; try ${examples}` };
+  const ms = addToCalendar(now, duration).getTime() - now.getTime();
+  if (ms > MAX_OVERLAP_MS) return { ok: false, error: `is ${describeDuration(ms)}: at most 30 days, e.g. 7 days` };
+  if (ms <= 0) return { ok: true, value: 0, meaning: "the old key stops at once" };
+  return { ok: true, value: ms, meaning: `the old key keeps working for ${describeDuration(ms)}, until ${describeExpiry(new Date(now.getTime() + ms), now)}` };
+}
+
+/** "12-03": a UTC day (usage is counted per UTC day) as month and day. */
+export function formatUtcDay(date: Date): string {
+  return date.toISOString().slice(5, 10);
+}

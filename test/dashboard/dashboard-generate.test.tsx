@@ -28,7 +28,7 @@ async function openGenerate(clock?: () => Date): Promise<DashboardUnderTest> {
   const dashboard = renderDashboard({ baseUrl: h.service.url, apiKey: h.service.adminKey, clock });
   await dashboard.waitFor("● Connected to");
   await dashboard.press("g");
-  await dashboard.waitFor("Optional: empty never expires");
+  await dashboard.waitFor("Generate, roll, edit and revoke keys", "the scope catalogue in the modal");
   return dashboard;
 }
 
@@ -98,9 +98,9 @@ describe("the key is shown once", () => {
     const [secret] = secretsIn(shown);
     await ui.press(KEYS.enter, KEYS.enter);
     await ui.waitFor("Enter and Esc do not close this window");
-    expect(secretsIn(ui.screen())).toEqual([secret]);
+    expect(secretsIn(ui.screen()).join() === secret).toBe(true); // a boolean: a failure must not print the key
     await ui.press("y");
     await ui.waitFor(`Generated ${keyIdOf(secret!)} “Double_Enter”.`);
-    expect(ui.screen()).not.toMatch(/tek_/);
+    expect(/tek_/.test(ui.screen())).toBe(false);
   });
 });

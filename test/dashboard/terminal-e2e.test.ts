@@ -1,8 +1,9 @@
 // End to end in a real terminal: a freshly started embedded service (as `npm start` on a new machine),
 // `npm run dashboard` in a tmux session that finds <DATA_DIR>/admin.key by itself, driven with
 // send-keys and read with capture-pane: the list, Generate (the key shown once, copied through OSC 52
-// into tmux's buffer), Revoke, an 80×24 terminal (everything fits, the key's copy hint included), a
-// terminal too small to use (said so), help, quit.
+// into tmux's buffer), Revoke, Roll (the new key copied the same way, both keys listed), an 80×24
+// terminal (everything fits: help, a key's details, the key's copy hint), a terminal too small to use
+// (said so), quit.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -10,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { keyIdOf } from "../../proto/keys/key-format.js";
 import { createDashboardTransport } from "../../tui/client/transport.js";
-import { LIST_BINDINGS } from "../../tui/components/key-bindings.js";
-import { secretsIn } from "./support/keys.js";
+import { HELP_SECTIONS, LIST_BINDINGS } from "../../tui/components/key-bindings.js";
+import { redactSecrets, secretsIn } from "./support/keys.js";
 import { readTable } from "./support/screen-table.js";
 import { REPO_ROOT } from "../support/repo-root.js";
 import { startEmbeddedService, type EmbeddedService } from "../support/service-process.js";
@@ -51,7 +52,7 @@ describe("npm run dashboard in tmux", () => {
     expect(screen).toContain("Tokenizer.Estate · API Access");
     expect(screen).toMatch(/Key Identifier +Name \/ Purpose ↕ +Created at ▼ +Last used at ↕ +Expiration date ↕ +Status ↕ +Actions/);
     expect(screen).toMatch(/Zapier_Main .* Active +✕ Revoke/);
-    expect(screen).not.toContain(service.adminKey);
+    expect(screen.includes(service.adminKey)).toBe(false); // a boolean: a failure must not print the key
     expect(lines(screen)[0]).toMatch(/^Tokenizer\.Estate · API Access +\[g\] Generate Key$/);
     expect(lines(screen).every((line) => line.length <= 100)).toBe(true);
   });
@@ -68,7 +69,7 @@ describe("npm run dashboard in tmux", () => {
     const [secret] = secretsIn(shown);
     expect(secret).toBeDefined();
     const id = keyIdOf(secret!);
-    expect(shown.replace(/[│\s]+/g, " ")).toContain(`Generated ${id} · Analytics_Export · keys:read · expires`);
+    expect(redactSecrets(shown).replace(/[│\s]+/g, " ")).toContain(`Generated ${id} · Analytics_Export · keys:read · expires`);
 
     await terminal.keys("c");
     await terminal.waitFor("Sent to the clipboard");
@@ -77,7 +78,7 @@ describe("npm run dashboard in tmux", () => {
     await terminal.keys("y");
     await terminal.waitFor(`Generated ${id} “Analytics_Export”`);
     const list = await terminal.waitFor((screen) => readTable(screen, 100).rows.some((candidate) => candidate.id === id), "the new row");
-    expect(list).not.toMatch(/tek_/);
+    expect(/tek_/.test(list)).toBe(false);
     const row = readTable(list, 100).rows.find((candidate) => candidate.id === id);
     expect(row).toMatchObject({ isSelected: true, name: "Analytics_Export", lastUsed: "", status: "Active" });
     // The key on screen was the real one.
@@ -90,7 +91,34 @@ describe("npm run dashboard in tmux", () => {
     const prompt = await terminal.waitFor("y = yes");
     expect(prompt).toMatch(/Revoke key_[0-9a-f]{12} “Analytics_Export”\?/);
     await terminal.keys("y");
-    await terminal.waitFor((screen) => /› key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
+    await terminal.waitFor((screen) => /›  key_[0-9a-f]{12} Analytics_Export .* Inactive/.test(screen), "the row Inactive");
+  });
+
+  it("rolls a key: the overlap asked, the new key shown once and copied via OSC 52, then both keys listed", async () => {
+    await terminal.waitFor((screen) => readTable(screen, 100).rows.some((row) => row.name === "Zapier_Main"), "Zapier_Main listed");
+    for (let presses = 0; !/›  key_[0-9a-f]{12} Zapier_Main /.test(terminal.capture()); presses++) {
+      if (presses === 8) throw new Error(`Zapier_Main never selected:\n${terminal.capture()}`);
+      const before = terminal.capture();
+      await terminal.keys("Down");
+      await terminal.waitFor((screen) => screen !== before, "the selection moving");
+    }
+    const oldId = readTable(terminal.capture(), 100).rows.find((row) => row.isSelected)!.id;
+    await terminal.keys("R");
+    await terminal.waitFor(`Roll ${oldId} “Zapier_Main”?`);
+    await terminal.type("2 hours");
+    await terminal.waitFor("= the old key keeps working for 2 hours");
+    await terminal.keys("Enter");
+    const shown = await terminal.waitFor("This is the only time the full key is shown.");
+    const [secret] = secretsIn(shown);
+    const newId = keyIdOf(secret!);
+    await terminal.keys("c");
+    await terminal.waitFor("Sent to the clipboard");
+    await expect.poll(() => terminal.clipboard() === secret, { timeout: 5_000 }).toBe(true);
+    await terminal.keys("y");
+    const list = await terminal.waitFor((screen) => readTable(screen, 100).rows.some((row) => row.id === newId && row.isSelected), "the new key selected");
+    expect(/tek_/.test(list)).toBe(false);
+    expect(readTable(list, 100).rows.find((row) => row.id === oldId)).toMatchObject({ status: "Active", name: "Zapier_Main" });
+    expect(readTable(list, 100).rows.find((row) => row.id === oldId)!.expires).toMatch(/^\d{4}-\d\d-\d\d/);
   });
 
   it("fits 80×24: short headers, every line within 80 columns, status and help visible", async () => {
@@ -105,8 +133,21 @@ describe("npm run dashboard in tmux", () => {
     for (const binding of LIST_BINDINGS.filter((candidate) => !candidate.isOptional)) expect(rows.at(-1)).toContain(`${binding.keys} ${binding.action}`);
     await terminal.keys("?");
     const help = await terminal.waitFor("(Esc, ? or q closes)");
-    expect(help).toContain("Generate Key (name, scopes, optional expiry)");
+    // Every key of the overlay, whole, within 80 columns.
+    for (const binding of HELP_SECTIONS.flatMap((section) => section.bindings)) expect(help).toContain(`${binding.keys.padEnd(10)}${binding.action}`);
     expect(lines(help).every((line) => line.length <= 80)).toBe(true);
+    expect(lines(help).length).toBeLessThanOrEqual(24);
+    await terminal.keys("Escape");
+    await terminal.waitFor("Key Identifier");
+  });
+
+  it("at 80×24 a key's details fit: fields, usage chart, history", async () => {
+    await terminal.keys("Enter");
+    const details = await terminal.waitFor((screen) => screen.includes("refused ┤") && /History · newest first · 1–/.test(screen), "the details");
+    expect(lines(details).length).toBeLessThanOrEqual(24);
+    expect(lines(details).every((line) => line.length <= 80)).toBe(true);
+    expect(details).toMatch(/^Rolled +from key_[0-9a-f]{12} \(this key replaced it\)$/m);
+    expect(details).toMatch(/^Usage · last 30 days \(UTC\) · \d+ valid · 0 refused/m);
     await terminal.keys("Escape");
     await terminal.waitFor("Key Identifier");
   });
@@ -120,7 +161,7 @@ describe("npm run dashboard in tmux", () => {
     const shown = await terminal.waitFor("I have copied it: close");
     expect(lines(shown).length).toBeLessThanOrEqual(24);
     expect(lines(shown).every((line) => line.length <= 80)).toBe(true);
-    expect(shown.replace(/[│\s]+/g, " ")).toContain("c uses the terminal's clipboard (OSC 52); or select the key above.");
+    expect(redactSecrets(shown).replace(/[│\s]+/g, " ")).toContain("c uses the terminal's clipboard (OSC 52); or select the key above.");
     expect(secretsIn(shown)).toHaveLength(1);
     await terminal.keys("y");
     await terminal.waitFor("“Small_Terminal”. From now on only its Key");
@@ -137,6 +178,6 @@ describe("npm run dashboard in tmux", () => {
   it("q quits cleanly, leaving the terminal as it was (nothing of the dashboard, no key, in it)", async () => {
     await terminal.keys("q");
     await expect.poll(() => (existsSync(exitFile) ? readFileSync(exitFile, "utf8").trim() : undefined), { timeout: 15_000 }).toBe("0");
-    expect(terminal.capture()).not.toMatch(/tek_|Key Identifier/); // the alternate screen is gone
+    expect(/tek_|Key Identifier/.test(terminal.capture())).toBe(false); // the alternate screen is gone
   });
 });

@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { KNOWN_SCOPES, DEFAULT_SCOPES } from "../../tui/client/scope-catalogue.js";
+import { BUILT_IN_SCOPES } from "../../service/keys/scope-catalogue.js";
+import { DEFAULT_SCOPES } from "../../tui/client/scope-catalogue.js";
 import { LIST_BINDINGS, MODAL_BINDINGS } from "../../tui/components/key-bindings.js";
 import { REPO_ROOT } from "../support/repo-root.js";
 import { ZAPIER_APP_DIR } from "./zapier-app.js";
@@ -27,13 +28,15 @@ function section(file: string, title: string): string {
 }
 
 const GENERATE_MODAL = readFileSync(join(REPO_ROOT, "tui/components/generate-modal.tsx"), "utf8");
+// The key shown once (after Generate or Roll) and its copy and close keys.
+const SECRET_REVEAL = readFileSync(join(REPO_ROOT, "tui/components/secret-reveal.tsx"), "utf8");
 
 describe.each(["README.md", "zapier-app/README.md"])("%s: Connect Zapier", (file) => {
   const steps = section(file, "Connect Zapier");
 
   it("names only scopes that exist, keys:read (preselected) for the connection, keys:write for Revoke", () => {
     const named = new Set([...steps.matchAll(/`(keys:[a-z]+)`/g)].map((match) => match[1]!));
-    expect([...named].sort()).toEqual(KNOWN_SCOPES.map((scope) => scope.name).sort());
+    expect([...named].sort()).toEqual(BUILT_IN_SCOPES.map((scope) => scope.name).sort());
     expect(DEFAULT_SCOPES).toEqual(["keys:read"]);
     expect(steps).toMatch(/keys:read`[^.]*(connection test|connection|checks it)/);
     expect(steps).toMatch(/keys:write`[^.]*Revoke API Key/);
@@ -48,7 +51,8 @@ describe.each(["README.md", "zapier-app/README.md"])("%s: Connect Zapier", (file
     expect(MODAL_BINDINGS).toContainEqual(expect.objectContaining({ keys: "Space" }));
     expect(steps).toMatch(/\(`c`\)/);
     expect(steps).toMatch(/press `y`/);
-    expect(GENERATE_MODAL).toMatch(/input === "y"\) onClose/);
+    expect(GENERATE_MODAL).toContain("<SecretReveal");
+    expect(SECRET_REVEAL).toMatch(/input === "y"\) onClose/);
   });
 
   it("names every trigger, search and action of the app, and says why keys are neither generated nor rolled through Zapier", () => {

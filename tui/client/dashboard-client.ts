@@ -1,24 +1,45 @@
 /**
- * The dashboard's one data layer: List, Generate, Revoke and who-am-I over the generated Connect
- * client of ApiKeyService, with protobuf messages mapped to plain rows. Views and state never see
- * the wire format; tests point the injected Transport at a real service.
+ * The dashboard's one data layer: every ApiKeyService call the dashboard makes (List, Generate,
+ * Revoke, Roll, Update, BatchRevoke, ListScopes, ListAuditEvents, GetKeyUsage, and who-am-I through
+ * Verify) over the generated Connect client, with protobuf messages mapped to plain rows. Views and
+ * state never see the wire format; tests point the injected Transport at a real service.
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import {
   ApiKeyService,
+  AuditAction as WireAuditAction,
+  BatchRevokeOutcome,
   InactiveReason,
   ListRequestSchema,
   SortField,
   Status,
   TimeRangeSchema,
   type ApiKey,
+  type AuditEvent,
 } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { keyIdOf } from "../../proto/keys/key-format.js";
 import type { DateRange } from "../dates.js";
-import { KNOWN_SCOPES } from "./scope-catalogue.js";
-import type { GenerateInput, GeneratedKey, Identity, KeyPage, KeyRow, ListQuery, ScopeOption, SortColumn, StatusFilter } from "./types.js";
+import type {
+  AuditAction,
+  AuditEventRow,
+  AuditPage,
+  AuditQuery,
+  BatchRevokeResult,
+  GenerateInput,
+  GeneratedKey,
+  Identity,
+  KeyChanges,
+  KeyPage,
+  KeyRow,
+  KeyUsage,
+  ListQuery,
+  RolledKey,
+  ScopeOption,
+  SortColumn,
+  StatusFilter,
+} from "./types.js";
 
 /** What the dashboard can ask of the service. */
 export interface DashboardClient {
@@ -30,10 +51,22 @@ export interface DashboardClient {
   revoke(id: string): Promise<KeyRow>;
   /** Who the dashboard is connected as (the key's identifier, company and scopes). */
   whoami(signal?: AbortSignal): Promise<Identity>;
-  /** The scopes a new key can be given (the Generate modal's choices). */
+  /** The service's scope catalogue, each scope marked when this dashboard's key holds it (the Generate modal's choices). */
   listScopes(signal?: AbortSignal): Promise<readonly ScopeOption[]>;
   /** Keys whose Name / Purpose is exactly `name`, ignoring case (to warn before a duplicate). */
   findKeysNamed(name: string, signal?: AbortSignal): Promise<readonly KeyRow[]>;
+  /** Replaces a key: the old one keeps working for `overlapMs` (0 = stops at once). The secret is in the answer only. */
+  roll(id: string, overlapMs: number): Promise<RolledKey>;
+  /** Renames a key and/or sets or clears its expiry; only the fields in `changes` are sent (the update mask). */
+  update(id: string, changes: KeyChanges): Promise<KeyRow>;
+  /** Revokes up to 100 keys; one result per id, in order. */
+  batchRevoke(ids: readonly string[]): Promise<readonly BatchRevokeResult[]>;
+  /** One page of the company's audit log, newest first. */
+  listAuditEvents(query: AuditQuery, signal?: AbortSignal): Promise<AuditPage>;
+  /** A key's verifications per UTC day over the last `days` days, today included. */
+  getKeyUsage(id: string, days: number, signal?: AbortSignal): Promise<KeyUsage>;
+  /** One key by its identifier, or undefined when the company has no such key. */
+  getKey(id: string, signal?: AbortSignal): Promise<KeyRow | undefined>;
 }
 
 /** A list query with no filter, newest first. */
@@ -50,6 +83,7 @@ const SORT_FIELDS: Readonly<Record<SortColumn, SortField>> = {
   last_used_time: SortField.LAST_USED_TIME,
   expire_time: SortField.EXPIRE_TIME,
   status: SortField.STATUS,
+  uses_last_30_days: SortField.USES_LAST_30_DAYS,
 };
 
 const STATUS_FILTERS: Readonly<Record<StatusFilter, Status>> = {
@@ -82,8 +116,45 @@ export function toKeyRow(key: ApiKey): KeyRow {
     revokeTime: dateOf(key.revokeTime),
     scopes: [...key.scopes],
     companyId: key.companyId,
+    createdBy: key.createdBy,
+    rolledFrom: key.rolledFrom,
+    rolledTo: key.rolledTo,
+    // int64 on the wire; a count of verifications stays far below 2^53.
+    usesLast30Days: Number(key.usesLast30Days),
   };
 }
+
+const AUDIT_ACTIONS: Readonly<Record<AuditAction, WireAuditAction>> = {
+  generate: WireAuditAction.GENERATE,
+  roll: WireAuditAction.ROLL,
+  update: WireAuditAction.UPDATE,
+  revoke: WireAuditAction.REVOKE,
+  expire: WireAuditAction.EXPIRE,
+};
+
+const AUDIT_ACTION_NAMES = new Map<WireAuditAction, AuditAction>(Object.entries(AUDIT_ACTIONS).map(([name, value]) => [value, name as AuditAction]));
+
+/** Maps an AuditEvent message to a row. */
+export function toAuditEventRow(event: AuditEvent): AuditEventRow {
+  return {
+    id: event.id,
+    time: dateOf(event.time) ?? new Date(0),
+    // An action this dashboard does not know yet reads as an update: something changed the key.
+    action: AUDIT_ACTION_NAMES.get(event.action) ?? "update",
+    keyId: event.keyId,
+    actorKeyId: event.actorKeyId,
+    clientAddress: event.clientAddress,
+    userAgent: event.userAgent,
+    changes: event.changes.map(({ field, before, after }) => ({ field, before, after })),
+    companyId: event.companyId,
+  };
+}
+
+const BATCH_OUTCOMES: Readonly<Partial<Record<BatchRevokeOutcome, BatchRevokeResult["outcome"]>>> = {
+  [BatchRevokeOutcome.REVOKED]: "revoked",
+  [BatchRevokeOutcome.ALREADY_REVOKED]: "already-revoked",
+  [BatchRevokeOutcome.NOT_FOUND]: "not-found",
+};
 
 /** Creates the client over a transport that already carries `apiKey` (see createDashboardTransport). */
 export function createDashboardClient(transport: Transport, apiKey: string): DashboardClient {
@@ -132,15 +203,82 @@ export function createDashboardClient(transport: Transport, apiKey: string): Das
       return { keyId, companyId: key.companyId, name: key.name, scopes: [...key.scopes] };
     },
 
-    async listScopes() {
-      // The one place the choices come from: ListScopes (issue 11) will answer here.
-      return KNOWN_SCOPES;
+    async listScopes(signal) {
+      const response = await client.listScopes({}, { signal });
+      return response.scopes.map((scope) => ({ name: scope.name, description: scope.description, isHeld: scope.held }));
     },
 
     async findKeysNamed(name, signal) {
       const wanted = name.trim().toLowerCase();
       const page = await dashboard.list({ ...EVERY_KEY, nameContains: name.trim(), pageSize: 100, pageToken: "" }, signal);
       return page.keys.filter((key) => key.name.toLowerCase() === wanted);
+    },
+
+    async roll(id, overlapMs) {
+      const response = await client.roll({ id, overlap: durationFromMs(overlapMs) });
+      if (!response.apiKey || !response.secret || !response.rolledApiKey) throw new ConnectError("the service answered Roll without the keys", Code.Internal);
+      return { key: toKeyRow(response.apiKey), secret: response.secret, rolled: toKeyRow(response.rolledApiKey) };
+    },
+
+    async update(id, changes) {
+      const paths: string[] = [];
+      if (changes.name !== undefined) paths.push("name");
+      if (changes.expireTime !== undefined) paths.push("expire_time");
+      const response = await client.update({
+        apiKey: {
+          id,
+          name: changes.name ?? "",
+          // Unset with "expire_time" in the mask clears the expiry (AIP-134).
+          expireTime: changes.expireTime ? timestampFromDate(changes.expireTime) : undefined,
+        },
+        updateMask: { paths },
+      });
+      if (!response.apiKey) throw new ConnectError("the service answered Update without the key", Code.Internal);
+      return toKeyRow(response.apiKey);
+    },
+
+    async batchRevoke(ids) {
+      const response = await client.batchRevoke({ ids: [...ids] });
+      return response.results.map((result) => ({
+        id: result.id,
+        outcome: BATCH_OUTCOMES[result.outcome] ?? "not-found",
+        key: result.apiKey ? toKeyRow(result.apiKey) : undefined,
+      }));
+    },
+
+    async listAuditEvents(query, signal) {
+      const response = await client.listAuditEvents(
+        {
+          keyId: query.keyId,
+          actorKeyId: query.actorKeyId,
+          action: query.action === "any" ? WireAuditAction.UNSPECIFIED : AUDIT_ACTIONS[query.action],
+          time: timeRange(query.time),
+          pageSize: query.pageSize,
+          pageToken: query.pageToken,
+        },
+        { signal },
+      );
+      return { events: response.auditEvents.map(toAuditEventRow), nextPageToken: response.nextPageToken };
+    },
+
+    async getKeyUsage(id, days, signal) {
+      const response = await client.getKeyUsage({ id, days }, { signal });
+      return {
+        days: response.days.map((day) => ({
+          start: dateOf(day.startTime) ?? new Date(0),
+          valid: Number(day.validCount),
+          revoked: Number(day.revokedCount),
+          expired: Number(day.expiredCount),
+        })),
+        validCount: Number(response.validCount),
+        refusedCount: Number(response.refusedCount),
+      };
+    },
+
+    async getKey(id, signal) {
+      // List has no lookup by id: a substring filter on the whole identifier finds at most this key.
+      const page = await dashboard.list({ ...EVERY_KEY, idContains: id, pageSize: 2, pageToken: "" }, signal);
+      return page.keys.find((key) => key.id === id.toLowerCase());
     },
   };
   return dashboard;

@@ -13,6 +13,8 @@ export type ProblemKind =
   | "permission" // the key lacks a scope
   | "invalid" // bad input; `field` names it
   | "not-found"
+  | "precondition" // the key's state does not allow it (inactive, rolled already): the service says why
+  | "unsupported" // the service does not offer this call (yet)
   | "cancelled" // the dashboard itself aborted the call
   | "internal";
 
@@ -28,7 +30,21 @@ export interface Problem {
 }
 
 /** Which call failed: field names and advice depend on it. */
-export type CallName = "list" | "generate" | "revoke" | "whoami";
+export type CallName = "list" | "generate" | "revoke" | "whoami" | "scopes" | "roll" | "update" | "batch-revoke" | "audit" | "usage";
+
+/** What each call is, in the operator's words ("… is not offered by this service"). */
+const CALL_TITLES: Readonly<Record<CallName, string>> = {
+  list: "Listing keys",
+  generate: "Generate",
+  revoke: "Revoke",
+  whoami: "Checking this dashboard's key",
+  scopes: "The scope catalogue",
+  roll: "Roll",
+  update: "Editing keys",
+  "batch-revoke": "Revoking several keys at once",
+  audit: "The audit log",
+  usage: "Key usage",
+};
 
 const FIELD_LABELS: Readonly<Record<string, string>> = {
   id_contains: "Key identifier filter",
@@ -41,13 +57,29 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   id: "Key Identifier",
   name: "Name / Purpose",
   scopes: "Scopes",
+  overlap: "Overlap",
+  ids: "Keys",
+  key_id: "Key filter",
+  actor_key_id: "Actor filter",
+  action: "Action filter",
+  time: "Time filter",
+  days: "Days",
+  update_mask: "Changed fields",
 };
+
+/** The request field a message names, without the message it sits in ("api_key.name" → "name"). */
+function fieldOf(path: string): string {
+  return path.replace(/^api_key\./, "");
+}
 
 function fieldLabel(field: string, call: CallName): string {
   const root = field.split(/[.[]/)[0] ?? field;
-  if (root === "expire_time") return call === "generate" ? "Expired At" : "Expiration date filter";
+  if (root === "expire_time") return call === "generate" || call === "update" ? "Expired At" : "Expiration date filter";
   return FIELD_LABELS[root] ?? field;
 }
+
+/** The service's words as a sentence: a capital (not for a Key Identifier, which is lower case) and a full stop. */
+const sentence = (text: string) => `${/^key_/.test(text) ? text : `${text.charAt(0).toUpperCase()}${text.slice(1)}`}${/[.!?]$/.test(text) ? "" : "."}`;
 
 function networkCode(error: ConnectError): string | undefined {
   const cause = error.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
@@ -85,10 +117,19 @@ export function describeProblem(thrown: unknown, call: CallName, baseUrl: string
     case Code.InvalidArgument: {
       const match = /^([A-Za-z_][\w.[\]]*): (.+)$/s.exec(raw);
       if (!match) return { kind: "invalid", message: `${raw}.`, retryable: false };
-      return { kind: "invalid", field: match[1]!, message: `${fieldLabel(match[1]!, call)} ${match[2]!}.`, retryable: false };
+      const field = fieldOf(match[1]!);
+      return { kind: "invalid", field, message: `${fieldLabel(field, call)} ${match[2]!}.`, retryable: false };
     }
+    case Code.FailedPrecondition: {
+      // The key's state refuses the change; the service's reason says what it is and what to do instead.
+      const match = /^([a-z_][\w.]*): (.+)$/s.exec(raw);
+      if (!match) return { kind: "precondition", message: sentence(raw), retryable: false };
+      return { kind: "precondition", field: fieldOf(match[1]!), message: sentence(match[2]!), retryable: false };
+    }
+    case Code.Unimplemented:
+      return { kind: "unsupported", message: `${CALL_TITLES[call]} is not offered by the service at ${baseUrl} yet (it answered UNIMPLEMENTED).`, retryable: false };
     case Code.NotFound:
-      return { kind: "not-found", message: `${raw.charAt(0).toUpperCase()}${raw.slice(1)}.`, retryable: false };
+      return { kind: "not-found", message: sentence(raw), retryable: false };
     default:
       return {
         kind: "internal",

@@ -1,29 +1,50 @@
 /**
- * The API Access screen: title with the Generate Key control, filters, the key table, the selected
- * key's details, messages, the connection status and the help bar. Owns which mode is active
- * (list, filters, generate, revoke, help) and the list's keys; the data work is in useKeyList.
- * Below MIN_WIDTH×MIN_HEIGHT it says the terminal is too small instead of drawing a broken screen.
+ * The API Access screen: title with the Generate Key control (and how many keys are marked), filters,
+ * the key table, the selected key's details, messages, the connection status and the help bar. Owns
+ * which mode is active (list, filters, help, and the dialogs and screens of the key lifecycle:
+ * generate, roll, edit, revoke one or the marked keys, a key's details, the audit log), the marks and
+ * the list's keys; the data work is in useKeyList. Below MIN_WIDTH×MIN_HEIGHT it says the terminal is
+ * too small instead of drawing a broken screen.
  */
 import { useCallback, useEffect, useState } from "react";
 import { Box, Text, useInput, useWindowSize } from "ink";
 import type { DashboardClient } from "../client/dashboard-client.js";
 import type { Problem } from "../client/problems.js";
-import type { Identity, KeyRow, SortColumn } from "../client/types.js";
+import type { BatchRevokeResult, Identity, KeyRow, RolledKey, SortColumn } from "../client/types.js";
 import type { Clipboard } from "../clipboard.js";
-import { formatDateTime, type Clock } from "../dates.js";
+import { formatDateTime, formatRelative, type Clock } from "../dates.js";
 import { useKeyList, type ListTiming } from "../hooks/use-key-list.js";
+import { countOutcomes } from "../state/batch-revoke-flow.js";
 import { hasFilters, isShownApplied, pagePosition, sameFilters, sameSort, selectedRow, type FilterField } from "../state/list-state.js";
+import { AuditScreen } from "./audit-screen.js";
+import { BatchRevokeDialog } from "./batch-revoke-dialog.js";
+import { EditModal } from "./edit-modal.js";
 import { FilterBar } from "./filter-bar.js";
 import { FilterPanel, filterPanelHeight } from "./filter-panel.js";
 import { GenerateModal } from "./generate-modal.js";
 import { HelpBar } from "./help-bar.js";
 import { HelpOverlay } from "./help-overlay.js";
-import { FILTER_BINDINGS, LIST_BINDINGS, MODAL_BINDINGS, REVOKE_BINDINGS } from "./key-bindings.js";
+import {
+  AUDIT_BINDINGS,
+  AUDIT_FILTER_BINDINGS,
+  BATCH_REVOKE_BINDINGS,
+  DETAILS_BINDINGS,
+  EDIT_BINDINGS,
+  FILTER_BINDINGS,
+  LIST_BINDINGS,
+  MARKED_BINDINGS,
+  MODAL_BINDINGS,
+  REVOKE_BINDINGS,
+  ROLL_BINDINGS,
+  type KeyBinding,
+} from "./key-bindings.js";
 import { DETAILS_HEIGHT, KeyDetails } from "./key-details.js";
+import { KeyDetailsScreen } from "./key-details-screen.js";
 import { KeyTable, tableWindow } from "./key-table.js";
 import { ListFooter } from "./list-footer.js";
 import { MESSAGE_HEIGHT, MessageLine, type Notice } from "./message-line.js";
 import { REVOKE_CONFIRM_HEIGHT, RevokeConfirm } from "./revoke-confirm.js";
+import { RollDialog } from "./roll-dialog.js";
 import { StatusLine } from "./status-line.js";
 import { tableLayout } from "./table-layout.js";
 
@@ -42,11 +63,36 @@ export interface DashboardProps {
   readonly onQuit: () => void;
 }
 
-type Mode = { readonly name: "list" | "filters" | "generate" | "help" } | { readonly name: "revoke"; readonly target: KeyRow };
+/** What the screen shows: the list, or a panel, dialog or screen over it. */
+type Mode =
+  | { readonly name: "list" | "filters" | "generate" | "help" }
+  | { readonly name: "revoke" | "roll" | "edit" | "details"; readonly target: KeyRow }
+  | { readonly name: "batch-revoke"; readonly targets: readonly KeyRow[] }
+  /** The audit log, filtered to `keyId` when opened from a key's details (Esc goes back there). */
+  | { readonly name: "audit"; readonly keyId?: string; readonly from?: KeyRow };
 
 /** Lines around the table: title, filter bar, footer, details, messages, status line, help bar. */
 const CHROME_HEIGHT = 1 + 1 + 1 + DETAILS_HEIGHT + MESSAGE_HEIGHT + 1 + 1;
-const SORT_KEYS: Readonly<Record<string, SortColumn>> = { "1": "name", "2": "create_time", "3": "last_used_time", "4": "expire_time", "5": "status" };
+/** Lines around a full screen (details, audit log): title, messages, status line, help bar. */
+const SCREEN_CHROME_HEIGHT = 1 + MESSAGE_HEIGHT + 1 + 1;
+const SORT_KEYS: Readonly<Record<string, SortColumn>> = {
+  "1": "name",
+  "2": "create_time",
+  "3": "last_used_time",
+  "4": "expire_time",
+  "5": "status",
+  "6": "uses_last_30_days",
+};
+
+/** Why `key` cannot be changed, or undefined when it is active. */
+function inactiveReason(key: KeyRow): string | undefined {
+  if (key.status === "active") return undefined;
+  if (key.inactiveReason === "expired") return `expired${key.expireTime ? ` ${formatDateTime(key.expireTime)}` : ""}`;
+  return `revoked${key.revokeTime ? ` ${formatDateTime(key.revokeTime)}` : ""}`;
+}
+
+/** `count` keys, in words. */
+const keysWord = (count: number) => `${count} key${count === 1 ? "" : "s"}`;
 
 /** The smallest terminal every screen fits (the help bar's essential keys, the Generate modal, the key shown once). */
 export const MIN_WIDTH = 80;
@@ -92,6 +138,9 @@ function ApiAccessScreen({ client, baseUrl, ownKeyId, clipboard, timing, clock, 
   const [filterFocus, setFilterFocus] = useState<FilterField>("idContains");
   const [notice, setNotice] = useState<Notice>();
   const [identity, setIdentity] = useState<Identity>({ keyId: ownKeyId });
+  // Keys marked for revoking several at once, in the order marked (kept across pages, sorts and filters).
+  const [marks, setMarks] = useState<ReadonlyMap<string, KeyRow>>(new Map());
+  const [isAuditFiltering, setAuditFiltering] = useState(false);
   const now = clock();
   const layout = tableLayout(width);
   const selected = selectedRow(state);
@@ -115,6 +164,26 @@ function ApiAccessScreen({ client, baseUrl, ownKeyId, clipboard, timing, clock, 
     setMode(next);
   };
 
+  /** Opens `next` for the selected key when it is active; otherwise says why not (`verb`: "rolled", "edited"). */
+  const openForActive = (name: "roll" | "edit", verb: string) => {
+    if (!selected) setNotice({ variant: "warning", text: "No key is selected." });
+    else if (selected.status === "inactive") {
+      setNotice({ variant: "warning", text: `${selected.id} is Inactive (${inactiveReason(selected)}): only an active key can be ${verb}.` });
+    } else if (name === "roll" && selected.rolledTo) {
+      setNotice({ variant: "warning", text: `${selected.id} was rolled already (to ${selected.rolledTo}): roll ${selected.rolledTo} instead.` });
+    } else open({ name, target: selected });
+  };
+
+  const toggleMark = () => {
+    if (!selected) return;
+    setMarks((current) => {
+      const next = new Map(current);
+      if (next.has(selected.id)) next.delete(selected.id);
+      else next.set(selected.id, selected);
+      return next;
+    });
+  };
+
   useInput(
     (input, key) => {
       if (key.upArrow || input === "k") dispatch({ type: "move-cursor", delta: -1 });
@@ -134,12 +203,25 @@ function ApiAccessScreen({ client, baseUrl, ownKeyId, clipboard, timing, clock, 
       else if (input === "g") open({ name: "generate" });
       else if (input === "?") setMode({ name: "help" });
       else if (input === "q") onQuit();
-      else if (key.escape) setNotice(undefined);
+      else if (input === " ") toggleMark();
+      else if (key.escape) {
+        if (marks.size > 0) {
+          setMarks(new Map());
+          setNotice({ variant: "info", text: `Unmarked ${keysWord(marks.size)}: nothing was revoked.` });
+        } else setNotice(undefined);
+      }
+      else if (input === "R") openForActive("roll", "rolled");
+      else if (input === "e") openForActive("edit", "edited");
+      else if (input === "a") open({ name: "audit" });
+      else if (input === "d" || key.return) {
+        if (selected) open({ name: "details", target: selected });
+        else setNotice({ variant: "warning", text: "No key is selected." });
+      }
       else if (input === "r") {
-        if (!selected) setNotice({ variant: "warning", text: "No key is selected." });
+        if (marks.size > 0) open({ name: "batch-revoke", targets: [...marks.values()] });
+        else if (!selected) setNotice({ variant: "warning", text: "No key is selected." });
         else if (selected.status === "inactive") {
-          const why = selected.inactiveReason === "expired" ? "expired" : `revoked${selected.revokeTime ? ` ${formatDateTime(selected.revokeTime)}` : ""}`;
-          setNotice({ variant: "warning", text: `${selected.id} is already Inactive (${why}); there is nothing to revoke.` });
+          setNotice({ variant: "warning", text: `${selected.id} is already Inactive (${inactiveReason(selected)}); there is nothing to revoke.` });
         } else open({ name: "revoke", target: selected });
       }
     },
@@ -172,7 +254,67 @@ function ApiAccessScreen({ client, baseUrl, ownKeyId, clipboard, timing, clock, 
     [dispatch],
   );
 
-  if (mode.name === "help") return <HelpOverlay height={height} onClose={() => setMode({ name: "list" })} />;
+  const closeRoll = useCallback(
+    (rolled?: RolledKey) => {
+      setMode({ name: "list" });
+      if (!rolled) {
+        setNotice({ variant: "info", text: "Roll cancelled: nothing changed." });
+        return;
+      }
+      const old = rolled.rolled;
+      dispatch({ type: "key-changed", key: old });
+      dispatch({ type: "reload", selectId: rolled.key.id });
+      const end = old.expireTime;
+      const until = old.status === "active" && end ? `keeps working until ${formatDateTime(end)} (${formatRelative(end, clock())})` : "has stopped working";
+      setNotice({ variant: "success", text: `Rolled ${old.id} to ${rolled.key.id} “${rolled.key.name}”: ${old.id} ${until}. From now on only the new key's identifier is shown.` });
+    },
+    [dispatch, clock],
+  );
+
+  const closeEdit = useCallback(
+    (updated?: KeyRow) => {
+      setMode({ name: "list" });
+      if (!updated) {
+        setNotice({ variant: "info", text: "Edit cancelled: nothing changed." });
+        return;
+      }
+      dispatch({ type: "key-changed", key: updated });
+      const expiry = updated.expireTime ? `expires ${formatDateTime(updated.expireTime)}` : "never expires";
+      setNotice({ variant: "success", text: `Saved ${updated.id} “${updated.name}”: ${expiry}.` });
+    },
+    [dispatch],
+  );
+
+  const closeBatchRevoke = useCallback(
+    (results?: readonly BatchRevokeResult[]) => {
+      setMode({ name: "list" });
+      if (!results) {
+        setNotice({ variant: "info", text: "Revoke cancelled: nothing changed; the keys stay marked." });
+        return;
+      }
+      setMarks(new Map());
+      dispatch({ type: "reload" });
+      const counts = countOutcomes(results);
+      const others = [
+        counts["already-revoked"] > 0 ? `${counts["already-revoked"]} already revoked` : "",
+        counts["not-found"] > 0 ? `${counts["not-found"]} not found` : "",
+      ].filter(Boolean);
+      setNotice({
+        variant: counts["not-found"] > 0 ? "warning" : "success",
+        text: `Revoked ${counts.revoked} of ${keysWord(results.length)}${others.length > 0 ? ` (${others.join(", ")})` : ""}: they stop working everywhere at once.`,
+      });
+    },
+    [dispatch],
+  );
+
+  const backToList = useCallback(() => setMode({ name: "list" }), []);
+  const openAuditFor = useCallback((keyId: string) => setMode((current) => ({ name: "audit", keyId, from: current.name === "details" ? current.target : undefined })), []);
+  const closeAudit = useCallback(() => {
+    setAuditFiltering(false);
+    setMode((current) => (current.name === "audit" && current.from ? { name: "details", target: current.from } : { name: "list" }));
+  }, []);
+
+  if (mode.name === "help") return <HelpOverlay width={width} height={height} onClose={() => setMode({ name: "list" })} />;
 
   // While the service cannot serve, its explanation is the message (until the operator does something newer).
   const connectionNotice: Notice | undefined =
@@ -190,79 +332,123 @@ function ApiAccessScreen({ client, baseUrl, ownKeyId, clipboard, timing, clock, 
   const isPending = state.shown !== undefined && !isShownApplied(state);
   const pending = isPending ? { error: state.loadError } : undefined;
 
-  const bindings = mode.name === "filters" ? FILTER_BINDINGS : mode.name === "generate" ? MODAL_BINDINGS : mode.name === "revoke" ? REVOKE_BINDINGS : LIST_BINDINGS;
+  const bindingsByMode: Readonly<Record<Mode["name"], readonly KeyBinding[]>> = {
+    list: marks.size > 0 ? MARKED_BINDINGS : LIST_BINDINGS,
+    help: LIST_BINDINGS,
+    filters: FILTER_BINDINGS,
+    generate: MODAL_BINDINGS,
+    revoke: REVOKE_BINDINGS,
+    "batch-revoke": BATCH_REVOKE_BINDINGS,
+    roll: ROLL_BINDINGS,
+    edit: EDIT_BINDINGS,
+    details: DETAILS_BINDINGS,
+    audit: isAuditFiltering ? AUDIT_FILTER_BINDINGS : AUDIT_BINDINGS,
+  };
+  const isFullScreen = mode.name === "details" || mode.name === "audit";
+  const screenHeight = height - SCREEN_CHROME_HEIGHT;
+  const dialogProps = { client, baseUrl, width, height: tableHeight + 1, onProblem: reportProblem };
 
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box justifyContent="space-between" flexShrink={0}>
         <Text bold>Tokenizer.Estate · API Access</Text>
+        {marks.size > 0 ? (
+          <Text bold color="red">
+            ● {marks.size} marked · r revokes
+          </Text>
+        ) : null}
         <Text bold color="green">
           [g] Generate Key
         </Text>
       </Box>
-      {mode.name === "filters" ? (
-        <FilterPanel
-          draft={state.draft}
-          focus={filterFocus}
-          dateErrors={state.dateErrors}
-          dateMeanings={state.dateMeanings}
-          isIdFromPastedKey={state.isIdFromPastedKey}
-          onFocus={setFilterFocus}
-          onChange={(field, value) => {
-            dispatch({ type: "edit-filter", field, value });
-            if (field === "status") dispatch({ type: "apply-filters", now: clock() }); // a choice, not typing: no debounce
-          }}
-          onClose={() => {
-            dispatch({ type: "apply-filters", now: clock() });
-            setMode({ name: "list" });
-          }}
-        />
-      ) : (
-        <FilterBar
-          filters={shown.filters}
-          dateErrors={state.dateErrors}
-          pending={pending && (!sameFilters(shown.filters, state.applied) ? { filters: state.applied, error: pending.error } : undefined)}
-        />
-      )}
-      {mode.name === "generate" ? (
-        <GenerateModal
+      {mode.name === "details" ? (
+        <KeyDetailsScreen
           client={client}
           baseUrl={baseUrl}
-          clipboard={clipboard}
           clock={clock}
-          width={width}
-          height={tableHeight + 1}
+          target={mode.target}
+          ownKeyId={ownKeyId}
+          height={screenHeight}
           onProblem={reportProblem}
-          onClose={closeGenerate}
+          onClose={backToList}
+          onOpenAudit={openAuditFor}
         />
-      ) : (
-        <Box flexDirection="column" height={tableHeight + 1 - (mode.name === "filters" ? filterPanelHeight(filterFocus) - 1 : 0)} flexShrink={0}>
-          <KeyTable
-            rows={state.rows}
-            cursor={state.cursor}
-            sort={shown.sort}
-            layout={layout}
-            height={visibleRows}
-            now={now}
-            isFirstLoad={state.isFirstLoad}
-            isFiltered={hasFilters(shown.filters)}
+      ) : mode.name === "audit" ? (
+        <AuditScreen
+          client={client}
+          baseUrl={baseUrl}
+          clock={clock}
+          initialKeyId={mode.keyId}
+          width={width}
+          height={screenHeight}
+          onProblem={reportProblem}
+          onFilteringChange={setAuditFiltering}
+          onClose={closeAudit}
+        />
+      ) : null}
+      <Box flexDirection="column" display={isFullScreen ? "none" : "flex"}>
+        {mode.name === "filters" ? (
+          <FilterPanel
+            draft={state.draft}
+            focus={filterFocus}
+            dateErrors={state.dateErrors}
+            dateMeanings={state.dateMeanings}
+            isIdFromPastedKey={state.isIdFromPastedKey}
+            onFocus={setFilterFocus}
+            onChange={(field, value) => {
+              dispatch({ type: "edit-filter", field, value });
+              if (field === "status") dispatch({ type: "apply-filters", now: clock() }); // a choice, not typing: no debounce
+            }}
+            onClose={() => {
+              dispatch({ type: "apply-filters", now: clock() });
+              setMode({ name: "list" });
+            }}
           />
-          {mode.name === "revoke" ? (
-            <RevokeConfirm client={client} baseUrl={baseUrl} target={mode.target} ownKeyId={ownKeyId} onProblem={reportProblem} onClose={closeRevoke} />
-          ) : null}
-        </Box>
-      )}
-      <ListFooter
-        {...position}
-        hasNext={state.nextPageToken !== ""}
-        sort={shown.sort}
-        pendingSort={pending && !sameSort(shown.sort, state.sort) ? { sort: state.sort, error: pending.error } : undefined}
-        isLoading={state.isLoading && !state.isFirstLoad}
-      />
-      <KeyDetails row={selected} now={now} ownKeyId={ownKeyId} />
+        ) : (
+          <FilterBar
+            filters={shown.filters}
+            dateErrors={state.dateErrors}
+            pending={pending && (!sameFilters(shown.filters, state.applied) ? { filters: state.applied, error: pending.error } : undefined)}
+          />
+        )}
+        {mode.name === "generate" ? (
+          <GenerateModal {...dialogProps} clipboard={clipboard} clock={clock} onClose={closeGenerate} />
+        ) : mode.name === "roll" ? (
+          <RollDialog {...dialogProps} clipboard={clipboard} clock={clock} target={mode.target} ownKeyId={ownKeyId} onClose={closeRoll} />
+        ) : mode.name === "edit" ? (
+          <EditModal {...dialogProps} clock={clock} target={mode.target} onClose={closeEdit} />
+        ) : mode.name === "batch-revoke" ? (
+          <BatchRevokeDialog {...dialogProps} targets={mode.targets} ownKeyId={ownKeyId} onClose={closeBatchRevoke} />
+        ) : (
+          <Box flexDirection="column" height={tableHeight + 1 - (mode.name === "filters" ? filterPanelHeight(filterFocus) - 1 : 0)} flexShrink={0}>
+            <KeyTable
+              rows={state.rows}
+              cursor={state.cursor}
+              sort={shown.sort}
+              layout={layout}
+              height={visibleRows}
+              now={now}
+              isFirstLoad={state.isFirstLoad}
+              isFiltered={hasFilters(shown.filters)}
+              marked={new Set(marks.keys())}
+            />
+            {mode.name === "revoke" ? (
+              <RevokeConfirm client={client} baseUrl={baseUrl} target={mode.target} ownKeyId={ownKeyId} onProblem={reportProblem} onClose={closeRevoke} />
+            ) : null}
+          </Box>
+        )}
+        <ListFooter
+          {...position}
+          hasNext={state.nextPageToken !== ""}
+          sort={shown.sort}
+          pendingSort={pending && !sameSort(shown.sort, state.sort) ? { sort: state.sort, error: pending.error } : undefined}
+          isLoading={state.isLoading && !state.isFirstLoad}
+        />
+        <KeyDetails row={selected} now={now} ownKeyId={ownKeyId} />
+      </Box>
       <MessageLine notice={notice?.variant === "warning" || notice?.variant === "error" ? notice : (connectionNotice ?? loadNotice ?? notice)} />
       <StatusLine baseUrl={baseUrl} identity={identity} connection={connection} />
-      <HelpBar bindings={bindings} width={width} />
+      <HelpBar bindings={bindingsByMode[mode.name]} width={width} />
     </Box>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * The selected key in full (two lines): its scopes (first, so they are never cut off), exact dates with
- * relative times, why it is inactive. The table abbreviates at 80 columns; this line never leaves the
- * operator guessing.
+ * relative times, why it is inactive, the keys it was rolled to or from. The table abbreviates at 80
+ * columns; this line never leaves the operator guessing (Enter shows everything).
  */
 import { Box, Text } from "ink";
 import type { KeyRow } from "../client/types.js";
@@ -32,6 +32,8 @@ export function describeKey(row: KeyRow, now: Date, ownKeyId: string): string {
   } else {
     parts.push("never expires");
   }
+  if (row.rolledTo) parts.push(`rolled to ${row.rolledTo}`);
+  if (row.rolledFrom) parts.push(`rolled from ${row.rolledFrom}`);
   return parts.join(" · ");
 }
 

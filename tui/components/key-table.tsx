@@ -1,7 +1,8 @@
 /**
  * The API keys data table: Key Identifier, Name / Purpose, Created at, Last used at, Expiration
- * date, Status and Actions, with the sort arrow beside each sortable header. Inactive keys are dim;
- * keys near expiry are marked "!" (and yellow). Shows a window of the page around the selected row.
+ * date, Status, Uses (30 d) on wide terminals, and Actions, with the sort arrow beside each sortable
+ * header. Inactive keys are dim; keys near expiry are marked "!" (and yellow); keys marked for revoking
+ * several at once carry "●". Shows a window of the page around the selected row.
  */
 import { Box, Text } from "ink";
 import { Spinner } from "@inkjs/ui";
@@ -24,6 +25,8 @@ export interface KeyTableProps {
   readonly isFirstLoad: boolean;
   /** True when filters are applied (for the empty-list advice). */
   readonly isFiltered: boolean;
+  /** Keys marked for revoking several at once, by Key Identifier. */
+  readonly marked: ReadonlySet<string>;
 }
 
 /** The arrow beside a sortable header: ▲ ascending, ▼ descending, ↕ sortable but not sorted. */
@@ -42,7 +45,7 @@ function Cell({ column, isLast, children, color, dim, bold }: {
   readonly bold?: boolean;
 }) {
   return (
-    <Box width={column.width} marginRight={isLast ? 0 : COLUMN_GAP} flexShrink={0}>
+    <Box width={column.width} marginRight={isLast ? 0 : COLUMN_GAP} flexShrink={0} justifyContent={column.id === "uses" ? "flex-end" : "flex-start"}>
       <Text wrap="truncate-end" color={color} dimColor={dim} bold={bold}>
         {children}
       </Text>
@@ -68,6 +71,8 @@ function cellText(row: KeyRow, column: TableColumn, layout: TableLayout, now: Da
     }
     case "status":
       return row.status === "active" ? { text: "Active", color: "green" } : { text: "Inactive", color: "gray" };
+    case "uses":
+      return { text: row.usesLast30Days.toLocaleString("en") };
     case "actions":
       if (row.status !== "active") return { text: "" };
       return { text: layout.isActionWide ? "✕ Revoke" : " ✕", color: isSelected ? "red" : "gray" };
@@ -82,7 +87,7 @@ export function tableWindow(cursor: number, rowCount: number, height: number): {
 }
 
 /** The table. */
-export function KeyTable({ rows, cursor, sort, layout, height, now, isFirstLoad, isFiltered }: KeyTableProps) {
+export function KeyTable({ rows, cursor, sort, layout, height, now, isFirstLoad, isFiltered, marked }: KeyTableProps) {
   const last = layout.columns.length - 1;
   const visible = Math.max(1, height);
   const { start, count } = tableWindow(cursor, rows.length, height);
@@ -125,6 +130,9 @@ export function KeyTable({ rows, cursor, sort, layout, height, now, isFirstLoad,
               <Box width={GUTTER_WIDTH} flexShrink={0}>
                 <Text color="cyan" bold>
                   {isSelected ? "›" : " "}
+                </Text>
+                <Text color="red" bold>
+                  {marked.has(row.id) ? "●" : " "}
                 </Text>
               </Box>
               {layout.columns.map((column, index) => {

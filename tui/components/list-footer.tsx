@@ -25,6 +25,7 @@ const ORDER: Readonly<Record<Sort["column"], readonly [string, string]>> = {
   last_used_time: ["Last used at, earliest first", "Last used at, latest first"],
   expire_time: ["Expiration date, earliest first", "Expiration date, latest first"],
   status: ["Status, Active first", "Status, Inactive first"],
+  uses_last_30_days: ["Uses (30 d), fewest first", "Uses (30 d), most first"],
 };
 
 /** Describes a sort order in words. */

@@ -1,13 +1,14 @@
 /**
  * The key table's columns for a given terminal width, as a typed column config (Shopify cli-kit's
  * table shape): the most detailed layout that leaves Name / Purpose room wins. 80 columns get short
- * headers ("Name", "Created", "Expires", ...) and dates; 97+ the full column names; 106+ dates with times.
+ * headers ("Name", "Created", "Expires", ...) and dates; 98+ the full column names; 107+ dates with
+ * times; 114+ also "Uses (30 d)", and 121+ that with times.
  */
 import type { SortColumn } from "../client/types.js";
 
 /** A column of the key table. */
 export interface TableColumn {
-  readonly id: "id" | "name" | "created" | "lastUsed" | "expires" | "status" | "actions";
+  readonly id: "id" | "name" | "created" | "lastUsed" | "expires" | "status" | "uses" | "actions";
   /** The header text, without the sort arrow. */
   readonly header: string;
   readonly width: number;
@@ -24,26 +25,33 @@ export interface TableLayout {
   readonly isActionWide: boolean;
 }
 
-/** Width of the selection marker at the start of each row. */
-export const GUTTER_WIDTH = 2;
+/** Width of the markers at the start of each row: the selection (›) and the mark for revoking several (●). */
+export const GUTTER_WIDTH = 3;
 /** Space between columns. */
 export const COLUMN_GAP = 1;
 const ARROW = 2; // " ▲"
 
 interface Candidate {
-  readonly headers: Readonly<Record<Exclude<TableColumn["id"], "id">, string>>;
+  readonly headers: Readonly<Record<Exclude<TableColumn["id"], "id" | "uses">, string>>;
   readonly dateWidth: number;
   readonly dateStyle: "date" | "datetime";
   readonly actionWidth: number;
   readonly minName: number;
+  /** Shows "Uses (30 d)" (wide terminals only: the other columns come first). */
+  readonly hasUses: boolean;
 }
 
 const FULL = { name: "Name / Purpose", created: "Created at", lastUsed: "Last used at", expires: "Expiration date", status: "Status", actions: "Actions" };
 const CANDIDATES: readonly Candidate[] = [
-  { headers: FULL, dateWidth: 16, dateStyle: "datetime", actionWidth: 8, minName: 16 },
-  { headers: FULL, dateWidth: 10, dateStyle: "date", actionWidth: 8, minName: 14 },
-  { headers: { name: "Name", created: "Created", lastUsed: "Last used", expires: "Expires", status: "Status", actions: "Act" }, dateWidth: 10, dateStyle: "date", actionWidth: 3, minName: 8 },
+  { headers: FULL, dateWidth: 16, dateStyle: "datetime", actionWidth: 8, minName: 16, hasUses: true },
+  { headers: FULL, dateWidth: 10, dateStyle: "date", actionWidth: 8, minName: 16, hasUses: true },
+  { headers: FULL, dateWidth: 16, dateStyle: "datetime", actionWidth: 8, minName: 16, hasUses: false },
+  { headers: FULL, dateWidth: 10, dateStyle: "date", actionWidth: 8, minName: 14, hasUses: false },
+  { headers: { name: "Name", created: "Created", lastUsed: "Last used", expires: "Expires", status: "Status", actions: "Act" }, dateWidth: 10, dateStyle: "date", actionWidth: 3, minName: 8, hasUses: false },
 ];
+
+/** The header of the uses column. */
+export const USES_HEADER = "Uses (30 d)";
 
 const ID_WIDTH = 16; // key_ + 12 hex
 const STATUS_WIDTH = 8; // "Inactive"
@@ -62,6 +70,7 @@ function build(candidate: Candidate, nameWidth: number): TableLayout {
       { id: "lastUsed", header: headers.lastUsed, width: sortable(headers.lastUsed, dateWidth), sort: "last_used_time" },
       { id: "expires", header: headers.expires, width: sortable(headers.expires, dateWidth + NEAR_EXPIRY_MARK), sort: "expire_time" },
       { id: "status", header: headers.status, width: sortable(headers.status, STATUS_WIDTH), sort: "status" },
+      ...(candidate.hasUses ? [{ id: "uses", header: USES_HEADER, width: sortable(USES_HEADER, 0), sort: "uses_last_30_days" } as const] : []),
       { id: "actions", header: headers.actions, width: Math.max(headers.actions.length, candidate.actionWidth) },
     ],
   };

@@ -70,7 +70,7 @@ export function useKeyList(
   /** Reacts to a failed call: down and retrying, signed out, or (bad input) nothing about the connection. */
   const noteFailure = useCallback(
     (problem: Problem) => {
-      if (problem.kind === "cancelled" || problem.kind === "invalid" || problem.kind === "not-found") return; // the service answered
+      if (["cancelled", "invalid", "not-found", "precondition", "unsupported"].includes(problem.kind)) return; // the service answered
       isConnected.current = false;
       if (problem.retryable) {
         if (retryTimer.current !== undefined) return; // a retry is already scheduled

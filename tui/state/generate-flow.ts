@@ -1,10 +1,9 @@
 /**
  * The Generate API Key modal as an explicit state machine: editing → checking (is the name taken?) →
- * submitting → shown (the full key, once) → closed. Local checks catch an empty name, no scope, and an
- * unreadable or past expiry before a call; a name another key already has is said once and needs a
- * second, deliberate submit; the service's INVALID_ARGUMENT lands on the field it names. Closing the
- * shown key needs its own key ("y", I have copied it): Enter or Esc only remind, so a stray Enter
- * after generating never loses the key. Pure: the modal performs the calls.
+ * submitting → shown (the full key, once: see secret-reveal.ts) → closed. Local checks catch an empty
+ * name, no scope, and an unreadable or past expiry before a call; a name another key already has is said
+ * once and needs a second, deliberate submit; the service's INVALID_ARGUMENT lands on the field it
+ * names. Pure: the modal performs the calls.
  */
 import { parseExpiry } from "../dates.js";
 import type { GeneratedKey, GenerateInput, KeyRow } from "../client/types.js";
@@ -41,13 +40,7 @@ interface Form {
 export type GenerateState =
   | (Form & { readonly step: "editing" })
   | (Form & { readonly step: "checking" | "submitting"; readonly request: GenerateInput })
-  | {
-      readonly step: "shown";
-      readonly generated: GeneratedKey;
-      readonly copied: boolean;
-      /** Enter or Esc was pressed: the reminder that "y" closes is shown. */
-      readonly isCloseAsked: boolean;
-    };
+  | { readonly step: "shown"; readonly generated: GeneratedKey };
 
 /** Everything that can happen in the modal. */
 export type GenerateAction =
@@ -57,9 +50,7 @@ export type GenerateAction =
   | { readonly type: "submit"; readonly now: Date }
   | { readonly type: "checked"; readonly sameName: readonly KeyRow[] }
   | { readonly type: "succeeded"; readonly generated: GeneratedKey }
-  | { readonly type: "failed"; readonly problem: Problem }
-  | { readonly type: "copied" }
-  | { readonly type: "ask-close" };
+  | { readonly type: "failed"; readonly problem: Problem };
 
 /** An empty form with the Name / Purpose field focused and `scopes` preselected. */
 export function initialGenerateState(scopes: readonly string[]): GenerateState {
@@ -83,11 +74,7 @@ function sameNameWarning(name: string, keys: readonly KeyRow[]): string {
 
 /** The modal reducer. */
 export function generateReducer(state: GenerateState, action: GenerateAction): GenerateState {
-  if (state.step === "shown") {
-    if (action.type === "copied") return { ...state, copied: true };
-    if (action.type === "ask-close") return state.isCloseAsked ? state : { ...state, isCloseAsked: true };
-    return state;
-  }
+  if (state.step === "shown") return state; // the key is shown until the modal closes
   switch (action.type) {
     case "edit": {
       if (state.step !== "editing") return state;
@@ -142,7 +129,7 @@ export function generateReducer(state: GenerateState, action: GenerateAction): G
       };
     }
     case "succeeded":
-      return state.step === "submitting" ? { step: "shown", generated: action.generated, copied: false, isCloseAsked: false } : state;
+      return state.step === "submitting" ? { step: "shown", generated: action.generated } : state;
     case "failed": {
       if (state.step === "editing") return state;
       const { problem } = action;
@@ -152,8 +139,5 @@ export function generateReducer(state: GenerateState, action: GenerateAction): G
       if (problem.field?.startsWith("scopes")) return { ...editing, focus: "scopes", errors: { scopes: problem.message } };
       return { ...editing, errors: { form: problem.message } };
     }
-    case "copied":
-    case "ask-close":
-      return state;
   }
 }

@@ -245,8 +245,12 @@ export function listReducer(state: ListState, action: ListAction): ListState {
       if (!hasFilters(state.draft) && !hasFilters(state.applied)) return state;
       return restartPaging({ ...state, draft: EMPTY_FILTERS, applied: EMPTY_FILTERS, ranges: {}, dateErrors: {}, dateMeanings: {}, isIdFromPastedKey: false });
     case "sort-by": {
-      // Choosing the sorted column again reverses it; a new column starts ascending (A–Z, earliest, Active first).
-      const sort = state.sort.column === action.column ? { column: action.column, descending: !state.sort.descending } : { column: action.column, descending: false };
+      // Choosing the sorted column again reverses it; a new column starts ascending (A–Z, earliest, Active
+      // first), except Uses, which starts with the busiest keys: what an operator sorts by uses to see.
+      const sort =
+        state.sort.column === action.column
+          ? { column: action.column, descending: !state.sort.descending }
+          : { column: action.column, descending: action.column === "uses_last_30_days" };
       // The selected key stays selected when the new order still shows it on the first page.
       return restartPaging({ ...state, sort }, onSelected(state, 0));
     }
@@ -256,7 +260,8 @@ export function listReducer(state: ListState, action: ListAction): ListState {
         : restartPaging({ ...state, sort: DEFAULT_SORT }, onSelected(state, 0));
     case "set-page-size":
       if (action.pageSize === state.pageSize || action.pageSize < 1) return state;
-      return restartPaging({ ...state, pageSize: action.pageSize });
+      // A resized terminal keeps the selected key selected when the first page still has it.
+      return restartPaging({ ...state, pageSize: action.pageSize }, onSelected(state, 0));
     case "move-cursor": {
       const target = state.cursor + action.delta;
       // Running off the page continues on the next (previous) one, at its edge.
@@ -268,7 +273,9 @@ export function listReducer(state: ListState, action: ListAction): ListState {
         if (state.pageIndex > 0) return previousPage(state, "last", false);
         return { ...state, cursor: 0 };
       }
-      return { ...state, cursor: target };
+      // A reload of this page may be on its way (a refresh, a resize): it must arrive on the key moved to.
+      const placement = state.pageIndex === state.rowsPageIndex ? selectedAt(state.rows, target) : state.placeCursor;
+      return { ...state, cursor: target, placeCursor: placement };
     }
     case "next-page":
       return state.nextPageToken ? nextPage(state, "first", true) : { ...state, cursor: Math.max(0, state.rows.length - 1) };

@@ -1,9 +1,15 @@
 /**
  * Renders the real dashboard App with ink-testing-library against a real service, and drives it
- * like an operator: keys written to stdin, assertions on the plain-text frame via waitFor (no
- * sleeps). Frames quoted in failures are redacted: a full key never reaches the test output.
+ * like an operator: keys written to stdin, assertions on the plain-text frame via waitFor. Nothing
+ * sleeps: a key is written once the dashboard has taken in the previous one (see ink-sync.ts), and
+ * waitFor re-reads the screen each time Ink draws a frame, failing with the last frame after its
+ * timeout. Frames quoted in failures are redacted: a full key never reaches the test output.
  */
+import type { EventEmitter } from "node:events";
+import { once } from "node:events";
 import { stripVTControlCharacters } from "node:util";
+import type { ReactNode } from "react";
+import { useStdin } from "ink";
 import { render } from "ink-testing-library";
 import { App } from "../../../tui/app.js";
 import type { Clipboard } from "../../../tui/clipboard.js";
@@ -11,10 +17,11 @@ import { createDashboardTransport } from "../../../tui/client/transport.js";
 import type { DiscoveredKey } from "../../../tui/config.js";
 import type { Clock } from "../../../tui/dates.js";
 import type { ListTiming } from "../../../tui/hooks/use-key-list.js";
+import { settleInk } from "./ink-sync.js";
 import { KEYS, redactSecrets } from "./keys.js";
 import { readTable, type ScreenRow } from "./screen-table.js";
 
-/** ink-testing-library's terminal is 100 columns wide; the rows come from LINES (see below). */
+/** ink-testing-library's terminal is 100 columns wide; the rows come from LINES (see below). A test may ask for another size. */
 export const SCREEN_WIDTH = 100;
 export const SCREEN_HEIGHT = 30;
 
@@ -42,7 +49,7 @@ export function detailsOf(screen: string): string {
 export interface DashboardUnderTest {
   /** The current screen, without colours. */
   screen(): string;
-  /** The current screen as one line of words: wrapped sentences and boxed text read whole. */
+  /** The current screen as one line of words (wrapped sentences and boxed text read whole), full keys redacted so a failed assertion never prints one. */
   text(): string;
   /** Every screen drawn so far, without colours. */
   screens(): string[];
@@ -59,6 +66,16 @@ export interface DashboardUnderTest {
   unmount(): void;
 }
 
+/** Hands the test Ink's input events (Esc reaches the screen only after Ink's wait for more bytes). */
+function InputProbe({ onEvents, children }: { readonly onEvents: (events: EventEmitter) => void; readonly children: ReactNode }) {
+  // useStdin's type shows the public part; the context also carries the emitter useInput listens to.
+  onEvents((useStdin() as unknown as { readonly internal_eventEmitter: EventEmitter }).internal_eventEmitter);
+  return children;
+}
+
+/** How long a lone Esc may take to reach the screen (Ink holds it 20 ms for a longer sequence). */
+const ESCAPE_TIMEOUT_MS = 2_000;
+
 /** Renders the dashboard for `baseUrl`, logged in with `apiKey` (or at the key prompt without one). */
 export function renderDashboard(options: {
   readonly baseUrl: string;
@@ -68,6 +85,8 @@ export function renderDashboard(options: {
   readonly callTimeoutMs?: number;
   /** The dashboard's clock (the real time when omitted). */
   readonly clock?: Clock;
+  /** The terminal's size, when not SCREEN_WIDTH×SCREEN_HEIGHT (the dashboard is told as on a resize). */
+  readonly size?: { readonly columns: number; readonly rows: number };
 }): DashboardUnderTest {
   const copied: string[] = [];
   const clipboard: Clipboard = {
@@ -76,31 +95,63 @@ export function renderDashboard(options: {
       return true;
     },
   };
+  let inputEvents: EventEmitter | undefined;
   const instance = render(
-    <App
-      baseUrl={options.baseUrl}
-      transportFor={(apiKey) => createDashboardTransport({ baseUrl: options.baseUrl, apiKey, timeoutMs: options.callTimeoutMs ?? 5_000 })}
-      initialKey={options.apiKey ? { apiKey: options.apiKey, source: options.source ?? "TOKENIZER_API_KEY" } : undefined}
-      adminKeyPath="/srv/tokenizer/data/admin.key"
-      clipboard={clipboard}
-      timing={options.timing ?? TEST_TIMING}
-      clock={options.clock}
-    />,
+    <InputProbe onEvents={(events) => (inputEvents = events)}>
+      <App
+        baseUrl={options.baseUrl}
+        transportFor={(apiKey) => createDashboardTransport({ baseUrl: options.baseUrl, apiKey, timeoutMs: options.callTimeoutMs ?? 5_000 })}
+        initialKey={options.apiKey ? { apiKey: options.apiKey, source: options.source ?? "TOKENIZER_API_KEY" } : undefined}
+        adminKeyPath="/srv/tokenizer/data/admin.key"
+        clipboard={clipboard}
+        timing={options.timing ?? TEST_TIMING}
+        clock={options.clock}
+      />
+    </InputProbe>,
   );
+  // Every frame Ink draws wakes the waitFor calls waiting for one.
+  const frameWaiters = new Set<() => void>();
+  const writeFrame = instance.stdout.write;
+  instance.stdout.write = (frame: string) => {
+    writeFrame(frame);
+    for (const wake of [...frameWaiters]) wake();
+  };
+  if (options.size) {
+    const { columns, rows } = options.size;
+    Object.defineProperty(instance.stdout, "columns", { get: () => columns });
+    Object.defineProperty(instance.stdout, "rows", { get: () => rows });
+    instance.stdout.emit("resize");
+  }
+  /** Resolves true at the next frame, false when none came within `ms`. */
+  const nextFrame = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const wake = (drawn: boolean) => {
+        clearTimeout(timer);
+        frameWaiters.delete(onFrame);
+        resolve(drawn);
+      };
+      const onFrame = () => wake(true);
+      const timer = setTimeout(() => wake(false), ms);
+      frameWaiters.add(onFrame);
+    });
   const screen = () => stripVTControlCharacters(instance.lastFrame() ?? "");
   const dashboard: DashboardUnderTest = {
     screen,
-    text: () => flatten(screen()),
+    text: () => redactSecrets(flatten(screen())),
     screens: () => instance.frames.map((frame) => stripVTControlCharacters(frame)),
     async press(...keys) {
-      // A screen that just appeared subscribes to input in an effect that runs after it is drawn:
-      // give it that moment, as a person's reaction time would.
-      await new Promise((resolve) => setTimeout(resolve, 30));
       for (const key of keys) {
+        settleInk(); // the screen the last frame showed listens for keys now
+        // Ink holds a lone Esc for more bytes (Esc then "x" is Alt+x): wait until it passed it on.
+        const isLoneEscape = key.endsWith(KEYS.escape);
+        const escaped = isLoneEscape && inputEvents ? once(inputEvents, "input", { signal: AbortSignal.timeout(ESCAPE_TIMEOUT_MS) }) : undefined;
         instance.stdin.write(key);
-        // One event per write: Ink reads a chunk of several keys as typed text. A lone Esc waits
-        // 20 ms for more bytes (Esc then "x" within that is Alt+x), so it gets a longer pause.
-        await new Promise((resolve) => setTimeout(resolve, key === KEYS.escape ? 60 : 15));
+        if (escaped) {
+          await escaped.catch(() => {
+            throw new Error(`Esc did not reach the dashboard within ${ESCAPE_TIMEOUT_MS} ms; the screen was:\n${redactSecrets(screen())}`);
+          });
+        }
+        settleInk(); // the key's re-render and the effects it started
       }
     },
     async waitFor(check, what, timeoutMs = 10_000) {
@@ -110,14 +161,16 @@ export function renderDashboard(options: {
       for (;;) {
         const text = screen();
         if (matches(text)) return text;
-        if (Date.now() > deadline) {
+        const left = deadline - Date.now();
+        if (left <= 0 || !(await nextFrame(left))) {
+          const last = screen();
+          if (matches(last)) return last;
           const label = what ?? (typeof check === "function" ? "the expected screen" : JSON.stringify(String(check)));
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}; the screen was:\n${redactSecrets(text)}`);
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}; the last frame was:\n${redactSecrets(last)}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    table: () => readTable(screen(), SCREEN_WIDTH).rows,
+    table: () => readTable(screen(), options.size?.columns ?? SCREEN_WIDTH).rows,
     details: () => detailsOf(screen()),
     copied,
     unmount: () => {

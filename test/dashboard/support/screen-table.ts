@@ -7,12 +7,16 @@ import { COLUMN_GAP, GUTTER_WIDTH, tableLayout } from "../../../tui/components/t
 /** One table row as shown. */
 export interface ScreenRow {
   readonly isSelected: boolean;
+  /** Marked (●) for revoking several at once. */
+  readonly isMarked: boolean;
   readonly id: string;
   readonly name: string;
   readonly created: string;
   readonly lastUsed: string;
   readonly expires: string;
   readonly status: string;
+  /** "Uses (30 d)", when the terminal is wide enough to show it. */
+  readonly uses?: string;
   readonly actions: string;
 }
 
@@ -24,7 +28,7 @@ export function readTable(screen: string, width: number): { readonly header: str
   const layout = tableLayout(width);
   const rows: ScreenRow[] = [];
   for (const line of lines.slice(headerIndex + 1)) {
-    if (!/^[› ] key_[0-9a-f]{12}/.test(line)) break;
+    if (!/^[› ][● ] key_[0-9a-f]{12}/.test(line)) break;
     const cells: Record<string, string> = {};
     let offset = GUTTER_WIDTH;
     for (const column of layout.columns) {
@@ -33,12 +37,14 @@ export function readTable(screen: string, width: number): { readonly header: str
     }
     rows.push({
       isSelected: line.startsWith("›"),
+      isMarked: line.charAt(1) === "●",
       id: cells.id!,
       name: cells.name!,
       created: cells.created!,
       lastUsed: cells.lastUsed!,
       expires: cells.expires!,
       status: cells.status!,
+      uses: cells.uses,
       actions: cells.actions!,
     });
   }

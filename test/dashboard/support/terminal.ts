@@ -1,10 +1,14 @@
 /**
  * A real terminal for end-to-end runs: a detached tmux session of a fixed size on a private tmux
- * server (its own socket, no user config), driven with send-keys and read with capture-pane.
+ * server (its own socket, no user config), driven with send-keys and read with capture-pane. tmux
+ * also passes everything the program writes through a named pipe (pipe-pane) that this process reads
+ * and discards: waitFor reads the screen again each time output arrives (tmux passes output on after
+ * drawing it), so nothing sleeps or polls, and no copy of the screen (a new key) is kept on disk.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { redactSecrets } from "./keys.js";
 
@@ -49,8 +53,6 @@ export function dashboardCommand(url: string, dataDir: string, repoRoot: string,
   return `env -u TOKENIZER_API_KEY PATH='${path}' TOKENIZER_URL='${url}' DATA_DIR='${dataDir}' TZ=UTC npm run --silent dashboard:dev; echo $? > '${exitFile}'`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Starts `command` (a shell command line) in a new detached session `width`×`height`. */
 export function openTerminal(command: string, options: { width: number; height: number; cwd: string; env?: NodeJS.ProcessEnv }): Terminal {
   const socket = `dashboard-e2e-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -62,6 +64,29 @@ export function openTerminal(command: string, options: { width: number; height: 
   tmux("set-option", "-g", "remain-on-exit", "on");
   tmux("set-option", "-g", "status", "off");
   tmux("respawn-pane", "-k", "-t", "e2e", "-c", options.cwd, command);
+  // The program's output, as tmux draws it, comes through this pipe: each chunk wakes waitFor.
+  const outputDir = mkdtempSync(join(tmpdir(), "dashboard-e2e-output-"));
+  const outputPipe = join(outputDir, "pane-output");
+  execFileSync("mkfifo", ["-m", "600", outputPipe]);
+  tmux("pipe-pane", "-t", "e2e", `cat > '${outputPipe}'`);
+  const outputWaiters = new Set<() => void>();
+  const output = createReadStream(outputPipe);
+  output.on("data", () => {
+    for (const wake of [...outputWaiters]) wake();
+  });
+  output.on("error", () => undefined); // the pipe closes with the tmux server
+  /** Resolves true when the program wrote more output, false when it wrote none within `ms`. */
+  const nextOutput = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const wake = (wrote: boolean) => {
+        clearTimeout(timer);
+        outputWaiters.delete(onOutput);
+        resolve(wrote);
+      };
+      const onOutput = () => wake(true);
+      const timer = setTimeout(() => wake(false), ms);
+      outputWaiters.add(onOutput);
+    });
 
   const terminal: Terminal = {
     async keys(...names) {
@@ -88,14 +113,17 @@ export function openTerminal(command: string, options: { width: number; height: 
         .replace(/\n+$/, "");
     },
     async waitFor(check, what, timeoutMs = 20_000) {
+      const matches = (screen: string) => (typeof check === "string" ? screen.includes(check) : check(screen));
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const screen = terminal.capture();
-        if (typeof check === "string" ? screen.includes(check) : check(screen)) return screen;
-        if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? JSON.stringify(String(check))}; the terminal showed:\n${redactSecrets(screen)}`);
+        if (matches(screen)) return screen;
+        const left = deadline - Date.now();
+        if (left <= 0 || !(await nextOutput(left))) {
+          const last = terminal.capture();
+          if (matches(last)) return last;
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? JSON.stringify(String(check))}; the terminal showed:\n${redactSecrets(last)}`);
         }
-        await sleep(50);
       }
     },
     resize(width, height) {
@@ -109,6 +137,7 @@ export function openTerminal(command: string, options: { width: number; height: 
       }
     },
     close() {
+      output.destroy();
       try {
         tmux("kill-server");
       } catch {
@@ -116,6 +145,7 @@ export function openTerminal(command: string, options: { width: number; height: 
       }
       // kill-server leaves the socket file behind.
       rmSync(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+      rmSync(outputDir, { recursive: true, force: true });
     },
   };
   return terminal;

@@ -6,7 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeProblem } from "../../../tui/client/problems.js";
 import { DashboardConfigError, loadDashboardConfig } from "../../../tui/config.js";
-import { tableLayout } from "../../../tui/components/table-layout.js";
+import { GUTTER_WIDTH, tableLayout } from "../../../tui/components/table-layout.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "dashboard-config-"));
 writeFileSync(join(dataDir, "admin.key"), "tek_from_the_file\n");
@@ -58,15 +58,19 @@ describe("problems", () => {
 });
 
 describe("table layout", () => {
-  it("fits 80 columns with short headers, uses the full names from 97, times from 106", () => {
+  it("fits 80 columns with short headers, uses the full names from 98, times from 107, Uses (30 d) from 114", () => {
     const width = (columns: number) => {
       const layout = tableLayout(columns);
-      return 2 + layout.columns.reduce((sum, column) => sum + column.width, 0) + (layout.columns.length - 1);
+      return GUTTER_WIDTH + layout.columns.reduce((sum, column) => sum + column.width, 0) + (layout.columns.length - 1);
     };
-    for (const columns of [80, 96, 97, 100, 105, 106, 140]) expect(width(columns), `${columns} columns`).toBeLessThanOrEqual(columns);
+    for (const columns of [80, 96, 97, 98, 100, 106, 107, 113, 114, 120, 121, 140]) expect(width(columns), `${columns} columns`).toBeLessThanOrEqual(columns);
     expect(tableLayout(80).columns.map((column) => column.header)).toEqual(["Key Identifier", "Name", "Created", "Last used", "Expires", "Status", "Act"]);
     expect(tableLayout(100).columns.map((column) => column.header)).toEqual(["Key Identifier", "Name / Purpose", "Created at", "Last used at", "Expiration date", "Status", "Actions"]);
     expect(tableLayout(100).dateStyle).toBe("date");
-    expect(tableLayout(120).dateStyle).toBe("datetime");
+    expect(tableLayout(110).dateStyle).toBe("datetime");
+    const withUses = (columns: number) => tableLayout(columns).columns.some((column) => column.header === "Uses (30 d)" && column.sort === "uses_last_30_days");
+    expect([97, 100, 113].map(withUses)).toEqual([false, false, false]);
+    expect([114, 121, 140].map(withUses)).toEqual([true, true, true]);
+    expect(tableLayout(121).dateStyle).toBe("datetime");
   });
 });

@@ -8,8 +8,10 @@ import {
   formatDateTime,
   formatRelative,
   isNearExpiry,
+  describeDuration,
   parseDateRange,
   parseExpiry,
+  parseOverlap,
   rangeExamples,
   timeZoneAbbreviation,
 } from "../../../tui/dates.js";
@@ -164,5 +166,28 @@ describe("Expired At on Monday 2026-11-30, 10:00 UTC", () => {
     const refused = parseExpiry("whenever", MONDAY);
     expect(refused).toMatchObject({ ok: false, error: "not a date I can read; try in 90 days, 1 year, friday, 2027-02-28 18:00, or leave it empty" });
     expect(parseExpiry(expiryExamples(MONDAY).split(", ").at(-1)!, MONDAY).ok).toBe(true);
+  });
+});
+
+describe("parseOverlap (Roll)", () => {
+  it("0, now or at once stop the old key at once; a duration keeps it that long, up to 30 days", () => {
+    for (const text of ["0", "0 h", "now", "at once"]) expect(parseOverlap(text, NOW)).toMatchObject({ ok: true, value: 0, meaning: "the old key stops at once" });
+    expect(parseOverlap("1 hour", NOW)).toMatchObject({ ok: true, value: 3_600_000 });
+    expect(parseOverlap("90 min", NOW)).toMatchObject({ ok: true, value: 5_400_000 });
+    expect(parseOverlap("7 days", NOW)).toMatchObject({ ok: true, value: 7 * 86_400_000, meaning: expect.stringContaining("keeps working for 7 days, until Thu 2025-12-04 11:00") });
+    expect(parseOverlap("30 days", NOW)).toMatchObject({ ok: true, value: 30 * 86_400_000 });
+  });
+
+  it("says why it refuses: nothing typed, unreadable, over 30 days, months or minutes", () => {
+    expect(parseOverlap(" ", NOW)).toMatchObject({ ok: false, error: expect.stringContaining("say how long the old key keeps working") });
+    expect(parseOverlap("soon", NOW)).toMatchObject({ ok: false, error: expect.stringContaining("not a duration I can read") });
+    expect(parseOverlap("31 days", NOW)).toMatchObject({ ok: false, error: "is 31 days: at most 30 days, e.g. 7 days" });
+    expect(parseOverlap("5 m", NOW)).toMatchObject({ ok: false, error: expect.stringContaining("could be months or minutes") });
+  });
+
+  it("reads a duration back in whole units", () => {
+    expect(describeDuration(0)).toBe("no overlap");
+    expect(describeDuration(90 * 60_000)).toBe("1 hour 30 minutes");
+    expect(describeDuration(36 * 3_600_000)).toBe("1 day 12 hours");
   });
 });

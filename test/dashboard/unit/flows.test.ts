@@ -4,9 +4,10 @@ import { describe, expect, it } from "vitest";
 import type { KeyRow } from "../../../tui/client/types.js";
 import { generateReducer, initialGenerateState, type GenerateAction, type GenerateState } from "../../../tui/state/generate-flow.js";
 import { revokeReducer, startRevoke } from "../../../tui/state/revoke-flow.js";
+import { INITIAL_REVEAL, revealReducer } from "../../../tui/state/secret-reveal.js";
 
 const NOW = new Date("2025-11-27T10:00:00Z");
-const KEY: KeyRow = { id: "key_0123456789ab", name: "Zapier_Main", createTime: NOW, status: "active", scopes: [], companyId: "default" };
+const KEY: KeyRow = { id: "key_0123456789ab", name: "Zapier_Main", createTime: NOW, status: "active", scopes: [], companyId: "default", createdBy: "bootstrap", rolledFrom: "", rolledTo: "", usesLast30Days: 0 };
 const INITIAL_GENERATE_STATE = initialGenerateState(["keys:read"]);
 const run = (...actions: GenerateAction[]) => actions.reduce<GenerateState>(generateReducer, INITIAL_GENERATE_STATE);
 
@@ -44,13 +45,20 @@ describe("Generate", () => {
     expect(down).toMatchObject({ step: "editing", errors: { form: "Cannot reach." } });
   });
 
-  it("shows the result once; copying is remembered; Enter or Esc only ask; nothing else changes it", () => {
+  it("shows the result once: nothing that happens in the modal afterwards changes it", () => {
     const submitting = run({ type: "edit", field: "name", value: "x" }, { type: "submit", now: NOW }, { type: "checked", sameName: [] });
     const shown = generateReducer(submitting, { type: "succeeded", generated: { key: KEY, secret: "tek_example" } });
-    expect(shown).toMatchObject({ step: "shown", copied: false, isCloseAsked: false });
-    expect(generateReducer(shown, { type: "copied" })).toMatchObject({ copied: true });
-    expect(generateReducer(shown, { type: "ask-close" })).toMatchObject({ step: "shown", isCloseAsked: true });
+    expect(shown).toMatchObject({ step: "shown", generated: { secret: "tek_example" } });
     expect(generateReducer(shown, { type: "submit", now: NOW })).toBe(shown);
+    expect(generateReducer(shown, { type: "failed", problem: { kind: "unreachable", message: "Cannot reach.", retryable: true } })).toBe(shown);
+  });
+
+  it("the key shown once: copying is remembered, Enter or Esc only ask once", () => {
+    const copied = revealReducer(INITIAL_REVEAL, { type: "copied" });
+    expect(copied).toEqual({ copied: true, isCloseAsked: false });
+    const asked = revealReducer(copied, { type: "ask-close" });
+    expect(asked).toEqual({ copied: true, isCloseAsked: true });
+    expect(revealReducer(asked, { type: "ask-close" })).toBe(asked);
   });
 
   it("Tab order cycles name → scopes → expire → submit → name", () => {

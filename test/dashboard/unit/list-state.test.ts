@@ -13,6 +13,10 @@ const row = (n: number, extra: Partial<KeyRow> = {}): KeyRow => ({
   status: "active",
   scopes: [],
   companyId: "default",
+  createdBy: "bootstrap",
+  rolledFrom: "",
+  rolledTo: "",
+  usesLast30Days: 0,
   ...extra,
 });
 const page = (from: number, count: number, next: string, total = 100) => ({
@@ -183,5 +187,24 @@ describe("the footer's position", () => {
   it("counts the rows the table shows: a window of the page when fewer fit", () => {
     const state = run(initialListState(22), { type: "loaded", page: { keys: Array.from({ length: 22 }, (_, i) => row(i)), nextPageToken: "t", totalSize: 68 } });
     expect(pagePosition(state, { start: 0, count: 16 })).toMatchObject({ first: 1, last: 16, total: 68, page: 1, pages: 4 });
+  });
+});
+
+describe("sorting by uses", () => {
+  it("starts with the busiest keys, and the same key again shows the least used first", () => {
+    const busiest = listReducer(initialListState(10), { type: "sort-by", column: "uses_last_30_days" });
+    expect(busiest.sort).toEqual({ column: "uses_last_30_days", descending: true });
+    expect(listReducer(busiest, { type: "sort-by", column: "uses_last_30_days" }).sort).toEqual({ column: "uses_last_30_days", descending: false });
+  });
+});
+
+describe("a reload on its way", () => {
+  it("arrives on the key the operator moved to meanwhile (a resize or refresh started before the move)", () => {
+    const rows = [row(1), row(2), row(3)];
+    const loaded = listReducer(initialListState(10), { type: "loaded", page: { keys: rows, nextPageToken: "", totalSize: 3 } });
+    const resized = listReducer(loaded, { type: "set-page-size", pageSize: 12 });
+    const moved = listReducer(listReducer(resized, { type: "move-cursor", delta: 1 }), { type: "move-cursor", delta: 1 });
+    const arrived = listReducer(moved, { type: "loaded", page: { keys: rows, nextPageToken: "", totalSize: 3 } });
+    expect(selectedRow(arrived)?.id).toBe(row(3).id);
   });
 });
