@@ -3,7 +3,8 @@
  * beside grpc.health.v1.Health/Check on the same server, at the concurrencies of figure 1.
  */
 import type { BenchContext } from "./context.js";
-import { findGhz, isCutOffAtEnd, runGhz, type GhzResult } from "./ghz.js";
+import { goTool } from "../support/go-tools.js";
+import { isCutOffAtEnd, runGhz, type GhzResult } from "./ghz.js";
 import { startChild } from "./processes.js";
 import { fmt, ratio, type Section } from "./report.js";
 import { median } from "./stats.js";
@@ -12,10 +13,7 @@ import { seedVerifyKeys } from "./verify-bench.js";
 /** ghz figures for cached Verify and the no-op. */
 export async function benchGhz(ctx: BenchContext): Promise<Section> {
   const title = "1b. Verify, cached, under ghz (Go load generator; baseline: Health/Check on the same server)";
-  const bin = await findGhz();
-  if (!bin) {
-    return { title, header: [], rows: [], notes: ["ghz not available (looked at GHZ_BIN, ~/go/bin/ghz, PATH): `go install github.com/bojand/ghz/cmd/ghz@latest`"], figures: {}, targets: [] };
-  }
+  const bin = goTool("ghz");
   const { dataDir, keys } = await seedVerifyKeys(ctx, 1, "ghz");
   const key = keys[0];
   const service = await startChild("service/main.ts", ctx.serviceEnv(dataDir));

@@ -1,29 +1,17 @@
 /**
- * ghz (github.com/bojand/ghz, a Go gRPC load generator) as an independent load generator. Found at
- * GHZ_BIN, on PATH, or in ~/go/bin. Its JSON report holds the request data (a key): only the figures are
- * read from it, and the data goes through a temporary file, never a command line or the output.
+ * ghz (github.com/bojand/ghz, a Go gRPC load generator) as an independent load generator: the pinned build
+ * in .cache/ (goTool("ghz"), made by `npm run bench` before it starts). Its JSON report holds the request data
+ * (a key): only the figures are read from it, and the data goes through a temporary file, never a command
+ * line or the output.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "../support/repo-root.js";
 
 const run = promisify(execFile);
-
-/** The ghz binary, or null when none is installed. */
-export async function findGhz(): Promise<string | null> {
-  for (const candidate of [process.env.GHZ_BIN, join(homedir(), "go", "bin", "ghz"), "/root/go/bin/ghz"]) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  try {
-    const { stdout } = await run("sh", ["-c", "command -v ghz"]);
-    return stdout.trim() || null;
-  } catch {
-    return null;
-  }
-}
 
 /** What one ghz run measured. */
 export interface GhzResult {

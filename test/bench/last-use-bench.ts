@@ -7,9 +7,9 @@
  */
 import type { BenchContext } from "./context.js";
 import { rawConnection } from "./embedded-data.js";
-import { findGhz, isCutOffAtEnd, runGhz } from "./ghz.js";
+import { goTool } from "../support/go-tools.js";
+import { isCutOffAtEnd, runGhz } from "./ghz.js";
 import { connectBenchClients } from "./grpc-clients.js";
-import { openLoop } from "./load.js";
 import { metricSum } from "../support/metrics.js";
 import { startChild } from "./processes.js";
 import { fmt, type Section } from "./report.js";
@@ -27,32 +27,21 @@ export async function benchLastUse(ctx: BenchContext): Promise<Section> {
     for (let i = 0; i < 100; i++) await clients.call(clients.apiKeys, "Verify", { key: key!.secret });
     await new Promise((resolve) => setTimeout(resolve, flushMs * 1.5));
     const before = await service.metrics();
-    const ghz = await findGhz();
-    ctx.progress(`last use: ${rate}/s for ${durationMs} ms with ${ghz ? "ghz" : "grpc-js"}`);
+    ctx.progress(`last use: ${rate}/s for ${durationMs} ms with ghz`);
     const started = Date.now();
-    let achieved: number;
-    let generator: string;
-    let errors: number;
-    if (ghz) {
-      const result = await runGhz(ghz, {
-        target: service.url,
-        call: "tokenizer.apikeys.v1.ApiKeyService.Verify",
-        proto: "tokenizer/apikeys/v1/api_keys.proto",
-        data: { key: key!.secret },
-        concurrency: 64,
-        connections: 2,
-        durationS: Math.round(durationMs / 1000),
-        rps: rate,
-      });
-      achieved = result.rps;
-      errors = Object.entries(result.errorKinds).filter(([kind]) => !isCutOffAtEnd(kind)).reduce((sum, [, n]) => sum + n, 0);
-      generator = "ghz (rate-limited, 64 workers, 2 connections)";
-    } else {
-      const result = await openLoop(() => clients.call(clients.apiKeys, "Verify", { key: key!.secret }), rate, durationMs, 256);
-      achieved = result.completed / result.seconds;
-      errors = result.errors;
-      generator = `grpc-js open loop (${result.skipped} calls skipped at the 256 in-flight cap)`;
-    }
+    const result = await runGhz(goTool("ghz"), {
+      target: service.url,
+      call: "tokenizer.apikeys.v1.ApiKeyService.Verify",
+      proto: "tokenizer/apikeys/v1/api_keys.proto",
+      data: { key: key!.secret },
+      concurrency: 64,
+      connections: 2,
+      durationS: Math.round(durationMs / 1000),
+      rps: rate,
+    });
+    const achieved = result.rps;
+    const errors = Object.entries(result.errorKinds).filter(([kind]) => !isCutOffAtEnd(kind)).reduce((sum, [, n]) => sum + n, 0);
+    const generator = "ghz (rate-limited, 64 workers, 2 connections)";
     const lastVerifyAt = Date.now();
     const loadSeconds = (lastVerifyAt - started) / 1000;
     // The last flush of the run comes within one interval.

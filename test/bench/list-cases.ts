@@ -162,7 +162,8 @@ function keyAt(db: DatabaseSync, filter: KeyFilter, segments: readonly ListSegme
     const whole = wholeSegment(filter, segments[index]!);
     const size = (statementOf(db, `SELECT count(*) AS n FROM (${whole.sql})`).get(...whole.params) as { n: number }).n;
     if (position < before + size) {
-      const row = statementOf(db, `SELECT * FROM (${whole.sql}) LIMIT 1 OFFSET ?`).get(...whole.params, position - before) as unknown as RawKeyRow;
+      // A segment's read selects identifiers only (list-sql.ts): the cursor needs the key's whole row.
+      const row = statementOf(db, `SELECT * FROM api_keys WHERE id = (SELECT id FROM (${whole.sql}) LIMIT 1 OFFSET ?)`).get(...whole.params, position - before) as unknown as RawKeyRow;
       return { segment: index, row };
     }
     before += size;

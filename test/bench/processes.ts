@@ -1,9 +1,10 @@
 /**
- * Child processes of a benchmark run: the service itself (`node --import tsx service/main.ts`, one process,
+ * Child processes of a benchmark run: the service itself as production runs it (the compiled build,
+ * `node dist/service/main.js`, which `npm run bench` builds first: one process,
  * so its pid is the service's and its RSS is the service's own) and the baseline server.
  */
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scrapeMetrics } from "../support/metrics.js";
 import { REPO_ROOT } from "../support/repo-root.js";
@@ -31,11 +32,25 @@ export function killAllChildren(): void {
   for (const child of running) child.kill("SIGKILL");
 }
 
-/** Starts a TypeScript entry point of this repository as a child and waits for its JSON `listening` log line. */
+/**
+ * The command line of an entry point: the service's own entry points run from the compiled build (what
+ * `npm start` runs; tsx's transform adds work of its own to every call, e.g. keeping function names), the
+ * benchmark's helpers (test/bench/*.ts) from source through tsx.
+ */
+function commandOf(entry: string): string[] {
+  if (entry.startsWith("service/")) {
+    const compiled = join(REPO_ROOT, "dist", entry.replace(/\.ts$/, ".js"));
+    if (!existsSync(compiled)) throw new Error(`${compiled} is not built: run \`npm run build\` (npm run bench does it first)`);
+    return [compiled];
+  }
+  return ["--import", "tsx", join(REPO_ROOT, entry)];
+}
+
+/** Starts an entry point of this repository as a child and waits for its JSON `listening` log line. */
 export async function startChild(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ChildServer> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every child (for finding hot spots).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const started = await spawnListening(process.execPath, [...profile, "--import", "tsx", join(REPO_ROOT, entry)], {
+  const started = await spawnListening(process.execPath, [...profile, ...commandOf(entry)], {
     env: { ...process.env, ...env, LOG_LEVEL: logLevelShowingListening(env.LOG_LEVEL) },
     timeoutMs,
     // Only the start is needed (the `listening` line) and the tail of stderr for failures: a chatty child cannot grow this.
