@@ -23,7 +23,7 @@ import { ScopeCatalogue } from "./keys/scope-catalogue.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { apiKeyServiceImpl } from "./rpc/api-key-handlers.js";
-import { createEarlyFailureReporter, createErrorInterceptor } from "./rpc/error-interceptor.js";
+import { createEarlyFailureReport, createEarlyFailureReporter, createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { healthServiceImpl } from "./rpc/health-service.js";
 import { registerReflectionService } from "./rpc/reflection-service.js";
 import { buildApiServer } from "./server/api-server.js";
@@ -204,6 +204,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // METRICS_PORT moves /metrics off the API port; stopped after the server drain (cleanups run in reverse).
     const metricsListener = config.METRICS_PORT === undefined ? null : await startMetricsListener(metrics.httpRoute, config.METRICS_PORT, config.METRICS_HOST ?? config.HOST);
     if (metricsListener) cleanups.push({ name: "metrics listener", run: () => metricsListener.close() });
+    const earlyFailure = createEarlyFailureReport(logger, metrics.calls);
     const server = buildApiServer({
       services: [
         serviceRegistration(ApiKeyService, apiKeyServiceImpl(keys, catalogue)),
@@ -216,7 +217,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
         });
       },
       interceptors: [createErrorInterceptor(logger, metrics.calls, { callTimeoutMs: config.CALL_TIMEOUT_MS }), createAuthInterceptor(verifier, now, catalogue)],
-      requestGate: createEarlyFailureReporter(logger, metrics.calls),
+      requestGate: createEarlyFailureReporter(earlyFailure),
+      onEarlyFailure: earlyFailure,
+      callTimeoutMs: config.CALL_TIMEOUT_MS,
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       // A stream waiting on a slow call is silent: it must outlive CALL_TIMEOUT_MS, or it is cut first.
       idleTimeoutMs: Math.max(120_000, config.CALL_TIMEOUT_MS + 5_000),

@@ -234,6 +234,9 @@ export function createMetrics(): Metrics {
   // Label sets bound once: prom-client hashes the labels of every observe() otherwise (on every call).
   const verifyByCode = new Map<string, ReturnType<typeof verifySeconds.labels>>();
   const callsByLabels = new Map<string, ReturnType<typeof calls.labels>>();
+  const requestsByPath = new Map<string, ReturnType<typeof requests.labels>>();
+  const cacheHits = cacheLookups.labels({ result: "hit" });
+  const cacheMisses = cacheLookups.labels({ result: "miss" });
   const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
     let child = cache.get(key);
     if (child === undefined) {
@@ -245,9 +248,9 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
-    onRequest: (path) => requests.inc({ path }),
+    onRequest: (path) => bound(requestsByPath, path, () => requests.labels({ path })).inc(),
     verify: {
-      onCacheLookup: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
+      onCacheLookup: (hit) => (hit ? cacheHits : cacheMisses).inc(),
       onVerified: (code, durationMs) => bound(verifyByCode, code, () => verifySeconds.labels({ code })).observe(durationMs / 1000),
       onDatabaseRead: () => databaseReads.inc({ source: "verify" }),
     },

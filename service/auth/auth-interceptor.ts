@@ -4,9 +4,10 @@
  * credential is the key it checks).
  * The verified caller reaches handlers through `callerKey` in the context values.
  */
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type UnaryRequest, type StreamRequest, type UnaryResponse, type StreamResponse } from "@connectrpc/connect";
 import { ApiKeyService } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import type { ScopeCatalogue } from "../keys/scope-catalogue.js";
+import type { Scope } from "../keys/scopes.js";
 import type { Verifier } from "../verify/verifier.js";
 import { accessRules } from "./method-access.js";
 import { requestOriginKey } from "./request-origin.js";
@@ -27,13 +28,21 @@ const WHY_REFUSED = {
  * are still in the catalogue (a scope removed from it is no longer honoured).
  */
 export function createAuthInterceptor(verifier: Verifier, now: () => Date, catalogue: ScopeCatalogue): Interceptor {
-  return (next) => async (req) => {
+  return (next) => (req) => {
     if (req.service.typeName !== ApiKeyService.typeName) return next(req);
     const rule = ACCESS_RULES.get(req.method.name);
     // Every method of the service is in the table; a name that is not is refused, never let through.
-    if (rule === undefined) throw new ConnectError(`${req.method.name} is not a method of ${ApiKeyService.typeName}`, Code.Unimplemented);
+    if (rule === undefined) return Promise.reject(new ConnectError(`${req.method.name} is not a method of ${ApiKeyService.typeName}`, Code.Unimplemented));
+    // Passed straight on (not through an async function): Verify, the hot path, needs no credential.
     if (rule.credential === "none") return next(req);
-    const { scope } = rule;
+    return authenticate(req, rule.scope, next);
+  };
+
+  async function authenticate(
+    req: UnaryRequest | StreamRequest,
+    scope: Scope,
+    next: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>,
+  ): Promise<UnaryResponse | StreamResponse> {
 
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -58,5 +67,5 @@ export function createAuthInterceptor(verifier: Verifier, now: () => Date, catal
       scopes,
     });
     return next(req);
-  };
+  }
 }

@@ -4,7 +4,7 @@
  * Building the server has no side effects; `listen` binds it (tests build servers on port 0).
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { ConnectRouter, ContextValues, HandlerContext, Interceptor } from "@connectrpc/connect";
+import type { ConnectError, ConnectRouter, ContextValues, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
@@ -30,6 +30,10 @@ export interface ApiServerOptions {
   readonly interceptors: Interceptor[];
   /** Runs for every call before its request is read (connect-es's `requestGate`). */
   readonly requestGate?: (context: HandlerContext) => void | Promise<void>;
+  /** The call timeout the interceptors enforce (CALL_TIMEOUT_MS), which the direct gRPC path relies on. */
+  readonly callTimeoutMs?: number;
+  /** Told of a call the direct gRPC path refused before the interceptors ran (see grpc-unary-handler.ts). */
+  readonly onEarlyFailure?: (context: HandlerContext, error: ConnectError) => void;
   /** Largest accepted request message, in bytes. */
   readonly maxMessageBytes: number;
   /** Plain HTTP routes by exact path (GET), served beside the RPCs. */
@@ -123,7 +127,8 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
   const grpcUnary = createGrpcUnaryHandler({
     services,
     interceptors: options.interceptors,
-    requestGate: options.requestGate,
+    onEarlyFailure: options.onEarlyFailure,
+    callTimeoutMs: options.callTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
     contextValues,
   });
@@ -134,7 +139,7 @@ export function buildApiServer(options: ApiServerOptions): ApiServer {
       if (!done) inflight--;
       done = true;
     };
-    res.once("finish", finish);
+    // "close" comes last on both protocols, also after "finish": one listener per request.
     res.once("close", finish);
     const refusedForMs = options.refuseEarly?.(req) ?? 0;
     if (refusedForMs > 0 && (req.url ?? "").startsWith(RPC_PATH_PREFIX) && refuseAtTheDoor(req, res, refusedForMs)) return;

@@ -45,10 +45,18 @@ export interface GrpcUnaryHandlerOptions {
   readonly maxMessageBytes: number;
   /** The longest deadline a client may ask for (grpc-timeout); longer ones are refused like connect-node does. */
   readonly maxTimeoutMs?: number;
+  /**
+   * The call timeout the interceptors enforce (CALL_TIMEOUT_MS): a client deadline at least this long needs
+   * no timer of its own here, since the call ends by then anyway (clients often send 20 s or more).
+   */
+  readonly callTimeoutMs?: number;
   /** Context values of each request, as connect-node's adapter makes them. */
   readonly contextValues?: (req: Http2ServerRequest) => ContextValues;
-  /** Runs for every call before its request is read, as connect-node's requestGate (sync only here). */
-  readonly requestGate?: (context: HandlerContext) => void;
+  /**
+   * Told of a call refused before the interceptors ran (a request that does not decode, is too large, or
+   * has a bad grpc-timeout), which the interceptors therefore never log or count.
+   */
+  readonly onEarlyFailure?: (context: HandlerContext, error: ConnectError) => void;
 }
 
 /** Serves a request and returns true, or returns false (having touched nothing) when it is not one of its own. */
@@ -56,13 +64,17 @@ export type GrpcUnaryHandler = (req: Http2ServerRequest, res: Http2ServerRespons
 
 interface UnaryRoute {
   readonly method: DescMethodUnary;
-  readonly impl: (request: unknown, context: HandlerContext) => unknown;
+  /** The interceptors and the method implementation, chained once: a call only runs it. */
+  readonly run: (request: UnaryRequest) => Promise<UnaryResponse>;
 }
 
 const ENVELOPE_HEADER_BYTES = 5;
 const COMPRESSED_FLAG = 0b0000_0001;
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 };
+/** The answer's headers and trailers when the call set none of its own (shared: node:http2 only reads them). */
+const GRPC_RESPONSE_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/grpc" };
+const GRPC_OK_TRAILERS: Readonly<Record<string, string>> = { "grpc-status": "0" };
 
 /** grpc-message as the gRPC spec encodes it: percent-encoding outside printable ASCII (and of "%" itself). */
 function encodeGrpcMessage(message: string): string {
@@ -87,9 +99,253 @@ function headersObject(headers: Headers, into: Record<string, string> = {}): Rec
   return into;
 }
 
-/** Applies interceptors the way Connect does: the first one is the outermost. */
-function applyInterceptors(next: (req: UnaryRequest) => Promise<UnaryResponse>, interceptors: readonly Interceptor[]) {
-  return interceptors.reduceRight((inner, interceptor) => interceptor(inner as never) as typeof next, next);
+/**
+ * One call on the direct path: its state, and the HandlerContext its interceptors and method see. A class,
+ * so that a call allocates one object rather than a closure per callback; the request's headers, the
+ * response's headers and trailers and the abort signal are made only when something asks for them (a
+ * Verify never does, and building Headers was a large share of a call's cost, profiled).
+ */
+class UnaryCall implements HandlerContext {
+  readonly protocolName = "grpc";
+  readonly requestMethod = "POST";
+  readonly service: DescService;
+  readonly method: DescMethodUnary;
+  readonly url: string;
+  readonly values: ContextValues;
+  #requestHeader: Headers | undefined;
+  #responseHeader: Headers | undefined;
+  #responseTrailer: Headers | undefined;
+  #controller: AbortController | undefined;
+  #answered = false;
+  #invoked = false;
+  #timer: NodeJS.Timeout | undefined;
+  #chunks: Buffer[] = [];
+  #received = 0;
+  #declared: number | undefined;
+  #deadline: number | undefined;
+
+  constructor(
+    readonly route: UnaryRoute,
+    readonly req: Http2ServerRequest,
+    readonly res: Http2ServerResponse,
+    private readonly options: GrpcUnaryHandlerOptions,
+  ) {
+    this.service = route.method.parent;
+    this.method = route.method;
+    this.url = req.url;
+    this.values = options.contextValues?.(req) ?? createContextValues();
+  }
+
+  // The signal aborts when the call is refused (deadline, size); a client that goes away is seen when the
+  // answer finds the stream closed (a unary method runs to its end either way).
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  get requestHeader(): Headers {
+    return (this.#requestHeader ??= requestHeaders(this.req));
+  }
+
+  get responseHeader(): Headers {
+    return (this.#responseHeader ??= new Headers());
+  }
+
+  get responseTrailer(): Headers {
+    return (this.#responseTrailer ??= new Headers());
+  }
+
+  timeoutMs(): number | undefined {
+    return this.#deadline === undefined ? undefined : this.#deadline - Date.now();
+  }
+
+  /** Starts the call: reads the client's deadline, then the request message (data, end, error events). */
+  start(maxTimeoutMs: number): void {
+    const grpcTimeout = this.req.headers["grpc-timeout"] as string | undefined;
+    if (grpcTimeout !== undefined) {
+      const match = TIMEOUT.exec(grpcTimeout);
+      if (!match) return this.refuse(new ConnectError(`protocol error: invalid grpc timeout value: ${grpcTimeout}`, Code.InvalidArgument));
+      const timeoutMs = Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
+      if (timeoutMs > maxTimeoutMs) return this.refuse(new ConnectError(`timeout ${timeoutMs}ms must be <= ${maxTimeoutMs}`, Code.InvalidArgument));
+      this.#deadline = Date.now() + timeoutMs;
+      // The client stops waiting then: say so, rather than answering a call nobody reads.
+      if (timeoutMs < (this.options.callTimeoutMs ?? Number.POSITIVE_INFINITY)) this.#timer = setTimeout(refuseLate, timeoutMs, this);
+    }
+    (this.req as CallCarrier)[CALL] = this;
+    this.req.on("data", onRequestData);
+    this.req.on("end", onRequestEnd);
+    this.req.on("error", onRequestError);
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.#answered) return;
+    this.#chunks.push(chunk);
+    this.#received += chunk.length;
+    if (this.#declared === undefined && this.#received >= ENVELOPE_HEADER_BYTES) {
+      this.#declared = (this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks)).readUInt32BE(1);
+    }
+    // Refused by the declared size before the message is read, or by what actually arrives.
+    const size = Math.max(this.#declared ?? 0, this.#received - ENVELOPE_HEADER_BYTES);
+    if (size > this.options.maxMessageBytes) {
+      this.#chunks.length = 0;
+      this.refuse(new ConnectError(`message size ${size} is larger than configured readMaxBytes ${this.options.maxMessageBytes}`, Code.ResourceExhausted));
+    }
+  }
+
+  onEnd(): void {
+    if (this.#answered) return;
+    let message: unknown;
+    try {
+      message = decodeEnvelope(this.method.input, this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks));
+    } catch (error) {
+      return this.refuse(ConnectError.from(error));
+    }
+    this.#invoked = true;
+    this.route.run(new UnaryCallRequest(this, message as never)).then(
+      (response) => this.answer(undefined, encodeEnvelope(this.method.output, response.message)),
+      (error: unknown) => this.answer(ConnectError.from(error)),
+    );
+  }
+
+  /** A call refused by the transport; before the interceptors ran, they never see it, so it is reported here. */
+  refuse(error: ConnectError): void {
+    if (this.#answered) return;
+    this.answer(error);
+    this.#controller?.abort(error);
+    if (!this.#invoked) this.options.onEarlyFailure?.(this, error);
+  }
+
+  answer(error: ConnectError | undefined, body?: Uint8Array): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    clearTimeout(this.#timer);
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return; // the client went away
+    const header = this.#responseHeader ? headersObject(this.#responseHeader, { "content-type": "application/grpc" }) : GRPC_RESPONSE_HEADERS;
+    let trailer: Record<string, string>;
+    if (error) {
+      const fields = new Headers(this.#responseTrailer);
+      setTrailerStatus(fields, error); // connect-node's own encoding of the status and its details
+      fields.set("grpc-message", encodeGrpcMessage(error.rawMessage));
+      trailer = headersObject(fields);
+    } else {
+      trailer = this.#responseTrailer ? headersObject(this.#responseTrailer, { "grpc-status": "0" }) : GRPC_OK_TRAILERS;
+    }
+    res.writeHead(200, header);
+    res.addTrailers(trailer);
+    if (body) res.end(body);
+    else res.end();
+  }
+}
+
+/** Where a request's call is kept for the shared event listeners below (one set of functions for every call). */
+const CALL = Symbol("grpc unary call");
+type CallCarrier = Http2ServerRequest & { [CALL]?: UnaryCall };
+function onRequestData(this: CallCarrier, chunk: Buffer): void {
+  this[CALL]!.onData(chunk);
+}
+function onRequestEnd(this: CallCarrier): void {
+  this[CALL]!.onEnd();
+}
+function onRequestError(this: CallCarrier): void {
+  this[CALL]!.refuse(new ConnectError("the request stream failed", Code.Canceled));
+}
+function refuseLate(call: UnaryCall): void {
+  call.refuse(new ConnectError("the call's deadline passed before it finished", Code.DeadlineExceeded));
+}
+
+/** The request the interceptors see: its headers and signal come from the call, made only when asked for. */
+class UnaryCallRequest implements UnaryRequest<DescMessage, DescMessage> {
+  readonly stream = false;
+  readonly requestMethod = "POST";
+  readonly service: DescService;
+  readonly method: DescMethodUnary;
+  readonly url: string;
+  readonly contextValues: ContextValues;
+
+  constructor(
+    readonly call: UnaryCall,
+    readonly message: never,
+  ) {
+    this.service = call.service;
+    this.method = call.method;
+    this.url = call.url;
+    this.contextValues = call.values;
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get header(): Headers {
+    return this.call.requestHeader;
+  }
+}
+
+/** The response the interceptors see: the call's headers and trailers, made only when asked for. */
+class UnaryCallResponse implements UnaryResponse<DescMessage, DescMessage> {
+  readonly stream = false;
+  readonly service: DescService;
+  readonly method: DescMethodUnary;
+
+  constructor(
+    private readonly call: UnaryCall,
+    readonly message: never,
+  ) {
+    this.service = call.service;
+    this.method = call.method;
+  }
+
+  get header(): Headers {
+    return this.call.responseHeader;
+  }
+
+  get trailer(): Headers {
+    return this.call.responseTrailer;
+  }
+}
+
+/**
+ * The method of a route behind its interceptors, chained once (the first interceptor is the outermost, as
+ * Connect applies them). The method gets the call as its HandlerContext, or, when an interceptor passed on
+ * a request object of its own, a context built from that request.
+ */
+function chainOf(method: DescMethodUnary, impl: (request: unknown, context: HandlerContext) => unknown, interceptors: readonly Interceptor[]) {
+  const output = method.output;
+  const innermost = async (request: UnaryRequest): Promise<UnaryResponse> => {
+    const call = callOf(request);
+    const result = await impl(request.message, request instanceof UnaryCallRequest ? call : contextFrom(call, request));
+    const message = isMessage(result, output) ? result : create(output, result as never);
+    return new UnaryCallResponse(call, message as never) as unknown as UnaryResponse;
+  };
+  return interceptors.reduceRight((inner, interceptor) => interceptor(inner as never) as typeof innermost, innermost);
+}
+
+/** The call a request belongs to (a request an interceptor made by spreading ours carries it along). */
+function callOf(request: UnaryRequest): UnaryCall {
+  const call = (request as unknown as { call?: unknown }).call;
+  if (!(call instanceof UnaryCall)) throw new ConnectError("an interceptor passed on a request of its own that does not carry its call", Code.Internal);
+  return call;
+}
+
+/** The context of a call whose request an interceptor replaced: its headers, signal and values are the new request's. */
+function contextFrom(call: UnaryCall, request: UnaryRequest): HandlerContext {
+  return {
+    service: call.service,
+    method: call.method,
+    protocolName: call.protocolName,
+    requestMethod: call.requestMethod,
+    url: call.url,
+    timeoutMs: () => call.timeoutMs(),
+    get responseHeader() {
+      return call.responseHeader;
+    },
+    get responseTrailer() {
+      return call.responseTrailer;
+    },
+    requestHeader: request.header,
+    signal: request.signal ?? call.signal,
+    values: request.contextValues,
+  };
 }
 
 /** Builds the handler for the unary methods of `services`. */
@@ -100,7 +356,8 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
     const spec = createServiceImplSpec(service, impl as ServiceImpl<DescService>);
     for (const method of service.methods) {
       if (method.methodKind !== "unary") continue;
-      routes.set(`/${service.typeName}/${method.name}`, { method: method as DescMethodUnary, impl: spec.methods[method.localName]!.impl as UnaryRoute["impl"] });
+      const methodImpl = spec.methods[method.localName]!.impl as (request: unknown, context: HandlerContext) => unknown;
+      routes.set(`/${service.typeName}/${method.name}`, { method: method as DescMethodUnary, run: chainOf(method as DescMethodUnary, methodImpl, options.interceptors) });
     }
   }
 
@@ -112,143 +369,9 @@ export function createGrpcUnaryHandler(options: GrpcUnaryHandlerOptions): GrpcUn
     if (encoding !== undefined && encoding !== "identity") return false;
     const route = routes.get(req.url);
     if (!route) return false;
-    serve(route, req, res);
+    new UnaryCall(route, req, res, options).start(maxTimeoutMs);
     return true;
   };
-
-  function serve(route: UnaryRoute, req: Http2ServerRequest, res: Http2ServerResponse): void {
-    let answered = false;
-    let timer: NodeJS.Timeout | undefined;
-    const answer = (error: ConnectError | undefined, body?: Uint8Array) => {
-      if (answered) return;
-      answered = true;
-      clearTimeout(timer);
-      res.off("close", onClose);
-      if (res.destroyed || res.writableEnded) return; // the client went away
-      const header = headersObject(context.responseHeader, { "content-type": "application/grpc" });
-      let trailer: Record<string, string>;
-      if (error) {
-        const fields = new Headers(context.responseTrailer);
-        setTrailerStatus(fields, error); // connect-node's own encoding of the status and its details
-        fields.set("grpc-message", encodeGrpcMessage(error.rawMessage));
-        trailer = headersObject(fields);
-      } else {
-        trailer = headersObject(context.responseTrailer, { "grpc-status": "0" });
-      }
-      res.writeHead(200, header);
-      res.addTrailers(trailer);
-      if (body) res.end(body);
-      else res.end();
-    };
-    // A call refused before the interceptors run: the abort tells the request gate (which logs and counts it).
-    const refuse = (error: ConnectError) => {
-      answer(error);
-      abort.abort(error);
-    };
-
-    let timeoutMs: number | undefined;
-    let timeoutError: ConnectError | undefined;
-    const grpcTimeout = req.headers["grpc-timeout"] as string | undefined;
-    if (grpcTimeout !== undefined) {
-      const match = TIMEOUT.exec(grpcTimeout);
-      if (!match) timeoutError = new ConnectError(`protocol error: invalid grpc timeout value: ${grpcTimeout}`, Code.InvalidArgument);
-      else {
-        timeoutMs = Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
-        if (timeoutMs > maxTimeoutMs) timeoutError = new ConnectError(`timeout ${timeoutMs}ms must be <= ${maxTimeoutMs}`, Code.InvalidArgument);
-      }
-    }
-
-    // Aborted only when the client goes away first or the call is refused early: an abort without a reason
-    // builds a DOMException (a stack trace), which on every call was the largest single cost (profiled).
-    const abort = new AbortController();
-    const onClose = () => abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    res.once("close", onClose);
-    const deadline = timeoutMs === undefined || timeoutError ? undefined : Date.now() + timeoutMs;
-    const context: HandlerContext = {
-      service: route.method.parent,
-      method: route.method,
-      protocolName: "grpc",
-      requestMethod: "POST",
-      url: req.url,
-      signal: abort.signal,
-      timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
-      requestHeader: requestHeaders(req),
-      responseHeader: new Headers(),
-      responseTrailer: new Headers(),
-      values: options.contextValues?.(req) ?? createContextValues(),
-    };
-    try {
-      options.requestGate?.(context);
-    } catch (error) {
-      return refuse(ConnectError.from(error));
-    }
-    if (timeoutError) return refuse(timeoutError);
-    if (deadline !== undefined) {
-      // The client stops waiting then: say so, rather than answering a call nobody reads.
-      timer = setTimeout(() => refuse(new ConnectError("the call's deadline passed before it finished", Code.DeadlineExceeded)), timeoutMs);
-    }
-
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let declared: number | undefined;
-    req.on("data", (chunk: Buffer) => {
-      if (answered) return;
-      chunks.push(chunk);
-      received += chunk.length;
-      if (declared === undefined && received >= ENVELOPE_HEADER_BYTES) {
-        declared = (chunks.length === 1 ? chunk : Buffer.concat(chunks)).readUInt32BE(1);
-      }
-      // Refused by the declared size before the message is read, or by what actually arrives.
-      const size = Math.max(declared ?? 0, received - ENVELOPE_HEADER_BYTES);
-      if (size > options.maxMessageBytes) {
-        chunks.length = 0;
-        refuse(new ConnectError(`message size ${size} is larger than configured readMaxBytes ${options.maxMessageBytes}`, Code.ResourceExhausted));
-      }
-    });
-    req.on("error", () => refuse(new ConnectError("the request stream failed", Code.Canceled)));
-    req.on("end", () => {
-      if (answered) return;
-      let message: unknown;
-      try {
-        message = decodeEnvelope(route.method.input, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      } catch (error) {
-        return refuse(ConnectError.from(error));
-      }
-      invoke(route, context, message).then(
-        (output) => answer(undefined, encodeEnvelope(route.method.output, output)),
-        (error: unknown) => answer(ConnectError.from(error)),
-      );
-    });
-  }
-
-  /** Runs the interceptors and the method, as connect-node does for a unary call. */
-  async function invoke(route: UnaryRoute, context: HandlerContext, input: unknown): Promise<unknown> {
-    const innermost = async (request: UnaryRequest): Promise<UnaryResponse> => {
-      const merged: HandlerContext = { ...context, requestHeader: request.header, signal: request.signal, values: request.contextValues };
-      const result = await route.impl(request.message, merged);
-      const output = route.method.output;
-      return {
-        stream: false,
-        service: route.method.parent,
-        method: route.method,
-        header: context.responseHeader,
-        trailer: context.responseTrailer,
-        message: isMessage(result, output) ? result : create(output, result as never),
-      } as UnaryResponse;
-    };
-    const response = await applyInterceptors(innermost, options.interceptors)({
-      stream: false,
-      service: route.method.parent,
-      method: route.method,
-      requestMethod: "POST",
-      url: context.url,
-      signal: context.signal,
-      header: context.requestHeader,
-      contextValues: context.values,
-      message: input,
-    } as UnaryRequest);
-    return response.message;
-  }
 }
 
 /**
