@@ -62,5 +62,15 @@ export function isWellFormedKey(text: string): boolean {
  * nobody can go back from it to the key. The database enforces its uniqueness.
  */
 export function keyIdOf(key: string): string {
-  return KEY_ID_PREFIX + createHash("sha256").update(key).digest("hex").slice(0, KEY_ID_HEX_LENGTH);
+  return keyIdOfDigest(keyDigestOf(key));
+}
+
+/** The SHA-256 of a key, from which its Key Identifier is taken (keyIdOfDigest). */
+export function keyDigestOf(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
+/** The Key Identifier of a key, from its SHA-256 (keyDigestOf): the first 12 hex digits. */
+export function keyIdOfDigest(digest: Buffer): string {
+  return KEY_ID_PREFIX + digest.toString("hex", 0, KEY_ID_HEX_LENGTH / 2);
 }

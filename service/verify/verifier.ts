@@ -18,8 +18,9 @@
  * cache, and while the change log cannot be read the cache is not trusted at all.
  */
 import { LRUCache } from "lru-cache";
-import { hashKey, hashesEqual } from "../keys/key-hash.js";
-import { isWellFormedKey, keyIdOf } from "../../proto/keys/key-format.js";
+import { timingSafeEqual, type KeyObject } from "node:crypto";
+import { hashKey, hashesEqual, pepperKey } from "../keys/key-hash.js";
+import { isWellFormedKey, keyDigestOf, keyIdOfDigest } from "../../proto/keys/key-format.js";
 import type { CountedOutcome } from "../jobs/use-recorder.js";
 import { isPurgedAt, keyStateAt } from "../keys/key-state.js";
 import type { KeyRecord } from "../store/key-store.js";
@@ -66,6 +67,9 @@ interface PendingRead {
   stale: boolean;
 }
 
+/** Keys whose match with their stored hash is remembered (see Verifier.#matched). */
+const MATCHED_KEYS = 100_000;
+
 /** Identifiers with no key remembered at most; a flood of random keys fills this, never the record cache. */
 const NEGATIVE_CACHE_ENTRIES = 50_000;
 
@@ -76,15 +80,24 @@ export class Verifier {
   readonly #revokedHere: LRUCache<string, true>;
   /** False while the change log cannot be read: then every lookup goes to the database. */
   #trusted = true;
+  /** The pepper as a KeyObject: an HMAC keyed with a string prepares its key again on every call. */
+  readonly #pepper: KeyObject;
+  /**
+   * The SHA-256 of the key that matched a stored hash, by that hash: the same digest is the same key, and a
+   * key's stored hash never changes, so a key seen before is checked without its HMAC (also when its record
+   * is read again: after a change, or with the cache off). Holds no key, only what the database already has.
+   */
+  readonly #matched = new LRUCache<string, Buffer>({ max: MATCHED_KEYS });
 
   constructor(
     private readonly lookup: KeyLookup,
-    private readonly pepper: string,
+    pepper: string,
     private readonly uses: UseTracker,
     options: VerifierOptions,
     private readonly observer: VerifyObserver = {},
     private readonly guard?: FloodGuard,
   ) {
+    this.#pepper = pepperKey(pepper);
     if (options.cacheTtlMs > 0 && options.cacheMaxEntries > 0) {
       this.#cache = new LRUCache({ max: options.cacheMaxEntries, ttl: options.cacheTtlMs, ttlAutopurge: false });
     }
@@ -107,13 +120,14 @@ export class Verifier {
 
   async #verify(key: string, now: Date, address: string): Promise<VerifyResult> {
     if (!isWellFormedKey(key)) return { code: "malformed" };
-    const id = keyIdOf(key);
+    const digest = keyDigestOf(key);
+    const id = keyIdOfDigest(digest);
     const record = await this.#find(id, address);
     const unknown = () => {
       this.guard?.noteFailure(address, id);
       return { code: "not_found" } as const;
     };
-    if (record === null || !hashesEqual(hashKey(this.pepper, key), record.secret_hash)) return unknown();
+    if (record === null || !this.#matches(record, key, digest)) return unknown();
     // Past its retention a key is gone, as in List, even before the purge has deleted it.
     if (isPurgedAt(record, now)) return unknown();
     if (this.#revokedHere.has(id)) {
@@ -129,6 +143,15 @@ export class Verifier {
     // The cached record shows this instance's own uses, however long it stays cached.
     if (record.last_used_time === null || record.last_used_time < now) record.last_used_time = now;
     return { code: "valid", record };
+  }
+
+  /** True when `key` is the key of `record`: its keyed hash matches the stored one, or the same key matched it before. */
+  #matches(record: KeyRecord, key: string, digest: Buffer): boolean {
+    const known = this.#matched.get(record.secret_hash);
+    if (known !== undefined && timingSafeEqual(known, digest)) return true;
+    if (!hashesEqual(hashKey(this.#pepper, key), record.secret_hash)) return false;
+    this.#matched.set(record.secret_hash, digest);
+    return true;
   }
 
   /** Called by Revoke on this instance, before it answers: the key is refused here from now on. */
