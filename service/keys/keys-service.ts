@@ -230,16 +230,19 @@ export class KeysService {
     const segments = planSegments(shape.sortBy, shape.descending, asOf);
     const wanted = request.pageSize + 1; // one extra tells whether another page follows
 
-    // The count and the page are independent reads: run them together.
-    const counting = this.deps.store.count(filter);
-    counting.catch(() => undefined); // observed below; avoids an unhandled rejection if the page read fails first
+    // The count and the page are independent reads. Where the database serves reads at once (MongoDB), they
+    // run together. Where reads take turns on the event loop (SQLite), the page comes first: a first page that
+    // holds every match is its own count, and a text no key has is then one walk of the index, not two.
+    const counting = this.deps.store.description.concurrentReads ? this.deps.store.count(filter) : undefined;
+    counting?.catch(() => undefined); // observed below; avoids an unhandled rejection if the page read fails first
     const found: { record: KeyRecord; segment: number }[] = [];
     for (let index = after?.segment ?? 0; index < segments.length && found.length < wanted; index++) {
       const cursor = after && index === after.segment ? after.values : undefined;
       const records = await this.deps.store.listSegment(filter, segments[index]!, cursor, wanted - found.length);
       for (const record of records) found.push({ record, segment: index });
     }
-    const totalSize = await counting;
+    const isWhole = after === undefined && found.length < wanted;
+    const totalSize = counting ? await counting : isWhole ? found.length : await this.deps.store.count(filter);
 
     const page = found.slice(0, request.pageSize);
     const last = page.at(-1);

@@ -219,6 +219,11 @@ export interface StoreDescription {
   readonly purgesItself: boolean;
   /** Keys per last-use write that the database takes well. */
   readonly lastUseBatchSize: number;
+  /**
+   * True when independent reads run at the same time (a database server); false when each read runs in
+   * turn on the event loop (node:sqlite), so that starting two at once gains nothing.
+   */
+  readonly concurrentReads: boolean;
   /** Engine details worth a log line (server kind and version, workarounds switched on). */
   readonly details: Readonly<Record<string, string | number | boolean>>;
 }

@@ -8,6 +8,7 @@
 import type { Problem } from "../client/problems.js";
 import type { KeyChanges, KeyRow } from "../client/types.js";
 import { formatDateTime, parseExpiry } from "../dates.js";
+import { movedFocus, type FocusMove } from "./focus-order.js";
 
 /** The dialog's focusable parts, in Tab order. */
 export type EditFocus = "name" | "expire" | "submit";
@@ -39,7 +40,7 @@ export type EditState = (EditForm & { readonly step: "editing" }) | (EditForm & 
 /** Everything that can happen in the dialog. */
 export type EditAction =
   | { readonly type: "edit"; readonly field: "name" | "expire"; readonly value: string }
-  | { readonly type: "focus"; readonly to: EditFocus | "next" | "previous" }
+  | { readonly type: "focus"; readonly to: FocusMove<EditFocus> }
   | { readonly type: "submit"; readonly now: Date }
   | { readonly type: "failed"; readonly problem: Problem };
 
@@ -76,14 +77,7 @@ export function editReducer(state: EditState, action: EditAction): EditState {
     }
     case "focus": {
       if (state.step !== "editing") return state;
-      const index = FOCUS_ORDER.indexOf(state.focus);
-      const to =
-        action.to === "next"
-          ? FOCUS_ORDER[(index + 1) % FOCUS_ORDER.length]!
-          : action.to === "previous"
-            ? FOCUS_ORDER[(index - 1 + FOCUS_ORDER.length) % FOCUS_ORDER.length]!
-            : action.to;
-      return { ...state, focus: to };
+      return { ...state, focus: movedFocus(FOCUS_ORDER, state.focus, action.to) };
     }
     case "submit": {
       if (state.step !== "editing") return state;

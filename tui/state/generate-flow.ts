@@ -8,6 +8,7 @@
 import { parseExpiry } from "../dates.js";
 import type { GeneratedKey, GenerateInput, KeyRow } from "../client/types.js";
 import type { Problem } from "../client/problems.js";
+import { movedFocus, type FocusMove } from "./focus-order.js";
 
 /** The modal's focusable parts, in Tab order. */
 export type GenerateFocus = "name" | "scopes" | "expire" | "submit";
@@ -46,7 +47,7 @@ export type GenerateState =
 export type GenerateAction =
   | { readonly type: "edit"; readonly field: "name" | "expire"; readonly value: string }
   | { readonly type: "set-scopes"; readonly scopes: readonly string[] }
-  | { readonly type: "focus"; readonly to: GenerateFocus | "next" | "previous" }
+  | { readonly type: "focus"; readonly to: FocusMove<GenerateFocus> }
   | { readonly type: "submit"; readonly now: Date }
   | { readonly type: "checked"; readonly sameName: readonly KeyRow[] }
   | { readonly type: "succeeded"; readonly generated: GeneratedKey }
@@ -90,14 +91,7 @@ export function generateReducer(state: GenerateState, action: GenerateAction): G
       return { ...state, scopes: action.scopes, errors: { ...state.errors, scopes: undefined, form: undefined } };
     case "focus": {
       if (state.step !== "editing") return state;
-      const index = FOCUS_ORDER.indexOf(state.focus);
-      const to =
-        action.to === "next"
-          ? FOCUS_ORDER[(index + 1) % FOCUS_ORDER.length]!
-          : action.to === "previous"
-            ? FOCUS_ORDER[(index - 1 + FOCUS_ORDER.length) % FOCUS_ORDER.length]!
-            : action.to;
-      return { ...state, focus: to };
+      return { ...state, focus: movedFocus(FOCUS_ORDER, state.focus, action.to) };
     }
     case "submit": {
       if (state.step !== "editing") return state;

@@ -217,6 +217,7 @@ export class MongoKeyStore implements KeyStore {
         location,
         purgesItself,
         lastUseBatchSize: options.lastUseBatchSize ?? (isFerretDb ? FERRETDB_LAST_USE_BATCH : MONGODB_LAST_USE_BATCH),
+        concurrentReads: true,
         details: { server: isFerretDb ? `ferretdb ${String(info.ferretdbVersion)}` : `mongodb ${String(info.version)}`, database: options.database },
       };
       return new MongoKeyStore(client, db, description, isFerretDb, logger);
