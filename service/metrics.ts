@@ -37,6 +37,7 @@
  * plus Node's default process metrics (process_resident_memory_bytes, event loop lag, GC, ...).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { HotHistogram, type Observe } from "./hot-histogram.js";
 import type { UseObserver } from "./jobs/use-recorder.js";
 import type { CallObserver } from "./rpc/error-interceptor.js";
 import type { DatabaseObserver } from "./store/open-store.js";
@@ -77,13 +78,13 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   let sources: MetricSources | undefined;
 
-  const verifySeconds = new Histogram({
-    name: "apikeys_verify_duration_seconds",
-    help: "Time to verify a key, by result code",
-    labelNames: ["code"],
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  // The two histograms every Verify observes: see hot-histogram.ts.
+  const verifySeconds = new HotHistogram(
+    "apikeys_verify_duration_seconds",
+    "Time to verify a key, by result code",
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5],
+    registry,
+  );
   const cacheLookups = new Counter({
     name: "apikeys_verify_cache_lookups_total",
     help: "Verify cache lookups by result (hit ratio = hit / (hit + miss))",
@@ -165,13 +166,12 @@ export function createMetrics(): Metrics {
     labelNames: ["collection"],
     registers: [registry],
   });
-  const calls = new Histogram({
-    name: "apikeys_rpc_duration_seconds",
-    help: "RPC duration by procedure and code",
-    labelNames: ["procedure", "code"],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const calls = new HotHistogram(
+    "apikeys_rpc_duration_seconds",
+    "RPC duration by procedure and code",
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registry,
+  );
   const databaseErrors = new Counter({
     name: "apikeys_database_errors_total",
     help: "Database operations that failed because the database was unavailable, by source",
@@ -232,8 +232,8 @@ export function createMetrics(): Metrics {
   });
 
   // Label sets bound once: prom-client hashes the labels of every observe() otherwise (on every call).
-  const verifyByCode = new Map<string, ReturnType<typeof verifySeconds.labels>>();
-  const callsByLabels = new Map<string, ReturnType<typeof calls.labels>>();
+  const verifyByCode = new Map<string, Observe>();
+  const callsByLabels = new Map<string, Observe>();
   const requestsByPath = new Map<string, ReturnType<typeof requests.labels>>();
   const cacheHits = cacheLookups.labels({ result: "hit" });
   const cacheMisses = cacheLookups.labels({ result: "miss" });
@@ -251,7 +251,7 @@ export function createMetrics(): Metrics {
     onRequest: (path) => bound(requestsByPath, path, () => requests.labels({ path })).inc(),
     verify: {
       onCacheLookup: (hit) => (hit ? cacheHits : cacheMisses).inc(),
-      onVerified: (code, durationMs) => bound(verifyByCode, code, () => verifySeconds.labels({ code })).observe(durationMs / 1000),
+      onVerified: (code, durationMs) => bound(verifyByCode, code, () => verifySeconds.series({ code }))(durationMs / 1000),
       onDatabaseRead: () => databaseReads.inc({ source: "verify" }),
     },
     floodGuard: {
@@ -291,7 +291,7 @@ export function createMetrics(): Metrics {
     },
     calls: {
       onCall: (procedure, code, durationMs) => {
-        bound(callsByLabels, `${procedure} ${code}`, () => calls.labels({ procedure, code })).observe(durationMs / 1000);
+        bound(callsByLabels, `${procedure} ${code}`, () => calls.series({ procedure, code }))(durationMs / 1000);
         if (code === "Unavailable") databaseErrors.inc({ source: "rpc" });
       },
     },
