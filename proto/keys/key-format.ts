@@ -8,7 +8,7 @@
  *
  * Pure functions only: no I/O, no configuration.
  */
-import { createHash, randomInt } from "node:crypto";
+import * as crypto from "node:crypto";
 import { crc32 } from "node:zlib";
 
 /** The readable prefix every key starts with. */
@@ -45,7 +45,7 @@ function checksumOf(body: string): string {
 /** Creates a new random key. Each random character comes from `crypto.randomInt`, which is unbiased. */
 export function generateKey(): string {
   let body = KEY_PREFIX;
-  for (let i = 0; i < RANDOM_LENGTH; i++) body += BASE62[randomInt(62)];
+  for (let i = 0; i < RANDOM_LENGTH; i++) body += BASE62[crypto.randomInt(62)];
   return body + checksumOf(body);
 }
 
@@ -65,9 +65,16 @@ export function keyIdOf(key: string): string {
   return keyIdOfDigest(keyDigestOf(key));
 }
 
+/**
+ * SHA-256 in one call where the runtime has crypto.hash (Node 20.12+; a third faster than a Hash object,
+ * and Verify hashes every key it is given), a Hash object where it has not (the Zapier app's runtimes).
+ */
+const sha256: (text: string) => Buffer =
+  typeof crypto.hash === "function" ? (text) => crypto.hash("sha256", text, "buffer") : (text) => crypto.createHash("sha256").update(text).digest();
+
 /** The SHA-256 of a key, from which its Key Identifier is taken (keyIdOfDigest). */
 export function keyDigestOf(key: string): Buffer {
-  return createHash("sha256").update(key).digest();
+  return sha256(key);
 }
 
 /** The Key Identifier of a key, from its SHA-256 (keyDigestOf): the first 12 hex digits. */
