@@ -1,6 +1,6 @@
 /**
  * Runs only the hot path's benchmark sections (hotpath-bench.ts), without the rest of `npm run bench`:
- *   node test/support/go-tools/install-go-tools.mjs && BENCH_JSON=run1.json tsx test/bench/hotpath-run.ts
+ *   node test/support/go-tools/install-go-tools.mjs && npm run build && BENCH_JSON=run1.json tsx test/bench/hotpath-run.ts
  * BENCH_QUICK=1 and BENCH_SECTIONS (ghz-baselines, revocation, db-reads, flood) as in options.ts; medians of
  * several runs with median-of-runs.ts.
  */
