@@ -13,6 +13,7 @@ import { ACTION_LABELS, describeActor, describeChanges } from "../audit-text.js"
 import { formatDateTime, timeZoneAbbreviation, type Clock } from "../dates.js";
 import { auditQueryOf, auditReducer, hasAuditFilters, initialAuditState, type AuditFilterField, type AuditFilterText } from "../state/audit-state.js";
 import { GUTTER_WIDTH } from "./table-layout.js";
+import { FieldLabel } from "./form-field.js";
 import { TextField } from "./text-field.js";
 
 /** Props of AuditScreen. */
@@ -154,12 +155,7 @@ export function AuditScreen({ client, baseUrl, clock, initialKeyId, width, heigh
             const isFocused = field === focus;
             return (
               <Box key={field}>
-                <Box width={2} flexShrink={0}>
-                  <Text color="cyan">{isFocused ? "›" : " "}</Text>
-                </Box>
-                <Box width={8} flexShrink={0}>
-                  <Text bold={isFocused}>{LABELS[field]}</Text>
-                </Box>
+                <FieldLabel label={LABELS[field]} isFocused={isFocused} width={8} />
                 {field === "action" ? (
                   isFocused ? (
                     <Select

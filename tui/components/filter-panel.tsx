@@ -7,6 +7,7 @@ import { Box, Text, useInput } from "ink";
 import { Select } from "@inkjs/ui";
 import type { StatusFilter } from "../client/types.js";
 import type { DateField, FilterField, FilterText } from "../state/list-state.js";
+import { FieldLabel } from "./form-field.js";
 import { TextField } from "./text-field.js";
 
 /** The fields in Tab order. */
@@ -78,12 +79,7 @@ export function FilterPanel({ draft, focus, dateErrors, dateMeanings, isIdFromPa
         const isFocused = field === focus;
         return (
           <Box key={field}>
-            <Box width={2} flexShrink={0}>
-              <Text color="cyan">{isFocused ? "›" : " "}</Text>
-            </Box>
-            <Box width={17} flexShrink={0}>
-              <Text bold={isFocused}>{LABELS[field]}</Text>
-            </Box>
+            <FieldLabel label={LABELS[field]} isFocused={isFocused} width={17} />
             {field === "status" ? (
               isFocused ? (
                 <Select

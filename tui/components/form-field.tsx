@@ -16,17 +16,26 @@ export interface FormFieldProps {
   readonly warning?: string;
 }
 
+/** A field's label in a column of `width`, after a marker while the field has the focus (dialogs and filter panels). */
+export function FieldLabel({ label, isFocused, width }: { readonly label: string; readonly isFocused: boolean; readonly width: number }) {
+  return (
+    <>
+      <Box width={2} flexShrink={0}>
+        <Text color="cyan">{isFocused ? "›" : " "}</Text>
+      </Box>
+      <Box width={width} flexShrink={0}>
+        <Text bold={isFocused}>{label}</Text>
+      </Box>
+    </>
+  );
+}
+
 /** The field. */
 export function FormField({ label, isFocused, children, note, error, warning }: FormFieldProps) {
   return (
     <Box flexDirection="column">
       <Box>
-        <Box width={2} flexShrink={0}>
-          <Text color="cyan">{isFocused ? "›" : " "}</Text>
-        </Box>
-        <Box width={LABEL_WIDTH} flexShrink={0}>
-          <Text bold={isFocused}>{label}</Text>
-        </Box>
+        <FieldLabel label={label} isFocused={isFocused} width={LABEL_WIDTH} />
         <Box flexGrow={1}>{children}</Box>
       </Box>
       <Box paddingLeft={2 + LABEL_WIDTH}>

@@ -50,6 +50,28 @@ export async function keyNames(z: ZObject, bundle: Bundle, request: ListRequestJ
   return names;
 }
 
+/** What every lifecycle trigger's item says about its event: which event, which key, and from where. */
+export type EventItemBase = {
+  id: string;
+  key_id: string;
+  key_name: string;
+  client_address: string;
+  user_agent: string;
+  company_id: string;
+};
+
+/** The fields every lifecycle trigger's item shares, with the key's name from `names` (keyNames). */
+export function eventItemBase(event: AuditEventJson, names: ReadonlyMap<string, string>): EventItemBase {
+  return {
+    id: event.id ?? "",
+    key_id: event.keyId ?? "",
+    key_name: names.get(event.keyId ?? "") ?? "",
+    client_address: event.clientAddress ?? "",
+    user_agent: event.userAgent ?? "",
+    company_id: event.companyId ?? "",
+  };
+}
+
 /** The Key Identifier filter a user typed (the service accepts any case); "" for none. */
 export function keyIdFilterOf(value: unknown): string {
   return String(value ?? "").trim();

@@ -5,20 +5,14 @@
  */
 import { enumToJson } from "@bufbuild/protobuf";
 import { defineTrigger, type PollingTriggerPerform } from "zapier-platform-core";
-import { keyIdFilterOf, keyNames, recentEvents, whenTurnedOnHelp } from "../audit-events.js";
+import { eventItemBase, keyIdFilterOf, keyNames, recentEvents, whenTurnedOnHelp, type EventItemBase } from "../audit-events.js";
 import { AuditAction, Status, StatusSchema } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import apiKeyChoices from "./api-key-choices.js";
 
 /** One revocation as Zapier shows it. */
-export type KeyRevokedItem = {
-  id: string;
-  key_id: string;
-  key_name: string;
+export type KeyRevokedItem = EventItemBase & {
   revoke_time: string | null;
   revoked_by: string;
-  client_address: string;
-  user_agent: string;
-  company_id: string;
 };
 
 const perform = (async (z, bundle) => {
@@ -28,14 +22,9 @@ const perform = (async (z, bundle) => {
   const names = await keyNames(z, bundle, keyId ? { idContains: keyId } : { status: enumToJson(StatusSchema, Status.INACTIVE) });
   return events.map(
     (event): KeyRevokedItem => ({
-      id: event.id ?? "",
-      key_id: event.keyId ?? "",
-      key_name: names.get(event.keyId ?? "") ?? "",
+      ...eventItemBase(event, names),
       revoke_time: event.time ?? null,
       revoked_by: event.actorKeyId ?? "",
-      client_address: event.clientAddress ?? "",
-      user_agent: event.userAgent ?? "",
-      company_id: event.companyId ?? "",
     }),
   );
 }) satisfies PollingTriggerPerform;

@@ -6,22 +6,16 @@
  * Never a secret: the new full key is shown only to whoever rolled.
  */
 import { defineTrigger, type PollingTriggerPerform } from "zapier-platform-core";
-import { changedTo, keyIdFilterOf, keyNames, recentEvents, timeSpanOf, whenTurnedOnHelp } from "../audit-events.js";
+import { changedTo, eventItemBase, keyIdFilterOf, keyNames, recentEvents, timeSpanOf, whenTurnedOnHelp, type EventItemBase } from "../audit-events.js";
 import { ApiKeySchema, AuditAction } from "../gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import apiKeyChoices from "./api-key-choices.js";
 
 /** One roll as Zapier shows it. */
-export type KeyRolledItem = {
-  id: string;
-  key_id: string;
-  key_name: string;
+export type KeyRolledItem = EventItemBase & {
   roll_time: string | null;
   rolled_by: string;
   new_key_id: string;
   old_key_works_until: string | null;
-  client_address: string;
-  user_agent: string;
-  company_id: string;
 };
 
 const perform = (async (z, bundle) => {
@@ -32,16 +26,11 @@ const perform = (async (z, bundle) => {
   const names = await keyNames(z, bundle, keyId ? { idContains: keyId } : { createTime: span });
   return events.map(
     (event): KeyRolledItem => ({
-      id: event.id ?? "",
-      key_id: event.keyId ?? "",
-      key_name: names.get(event.keyId ?? "") ?? "",
+      ...eventItemBase(event, names),
       roll_time: event.time ?? null,
       rolled_by: event.actorKeyId ?? "",
       new_key_id: changedTo(event, ApiKeySchema.field.rolledTo),
       old_key_works_until: changedTo(event, ApiKeySchema.field.expireTime) || null,
-      client_address: event.clientAddress ?? "",
-      user_agent: event.userAgent ?? "",
-      company_id: event.companyId ?? "",
     }),
   );
 }) satisfies PollingTriggerPerform;
