@@ -1,8 +1,9 @@
 // When things go wrong the dashboard says what happened and what to do, never crashes, and recovers:
 // the service stops mid-session and comes back (same database, same port), a key without a scope, a
 // refused key (back to the masked key prompt), no key at all.
-import { describe, expect, it } from "vitest";
-import { keyIdOf } from "../../proto/keys/key-format.js";
+import { createServer, type AddressInfo } from "node:net";
+import { describe, expect, it, vi } from "vitest";
+import { generateKey, keyIdOf } from "../../proto/keys/key-format.js";
 import type { Harness } from "../support/harness.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { KEYS } from "./support/keys.js";
@@ -130,4 +131,40 @@ describe("the key prompt", () => {
     await ui.waitFor(`The service refused this dashboard's key: the bearer key has been revoked`);
     expect(ui.text()).toContain("from the admin.key file");
   });
+});
+
+describe("a service that cannot be reached", () => {
+  it("is tried again with backoff: each wait twice the one before, up to the most (TEST_TIMING: 100 ms up to 400 ms)", async () => {
+    // A real listener that drops every connection: each attempt of the dashboard is one accepted socket.
+    const attempts: number[] = [];
+    const dropper = createServer((socket) => {
+      attempts.push(performance.now());
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = dropper.address() as AddressInfo;
+      ui = dashboards.render({ baseUrl: `http://127.0.0.1:${port}`, apiKey: generateKey() });
+      // A dropped connection is the network's failure (the transport calls it INTERNAL "write EPIPE"): retried.
+      await ui.waitFor(/Not connected .* retrying/, "the retrying status");
+      expect(ui.text()).toContain(`Cannot reach the service at http://127.0.0.1:${port} (EPIPE).`);
+      // Calls made together (the first page and what the screen asks for at start) are one attempt.
+      const rounds = () => attempts.filter((time, i) => i === 0 || time - attempts[i - 1]! > 50);
+      await vi.waitFor(() => expect(rounds().length).toBeGreaterThanOrEqual(6), { timeout: 10_000, interval: 50 });
+      const starts = rounds();
+      const waits = starts.slice(1, 6).map((time, i) => time - starts[i]!);
+      const [first, second, third, fourth, fifth] = waits as [number, number, number, number, number];
+      expect(first, `waits ${waits.map(Math.round).join(", ")} ms`).toBeGreaterThanOrEqual(95);
+      expect(second).toBeGreaterThanOrEqual(195);
+      expect(third).toBeGreaterThanOrEqual(395);
+      // Capped: not 800 and 1,600.
+      expect(fourth).toBeGreaterThanOrEqual(395);
+      expect(fourth).toBeLessThan(750);
+      expect(fifth).toBeLessThan(750);
+    } finally {
+      ui?.unmount();
+      ui = undefined;
+      await new Promise((resolve) => dropper.close(resolve));
+    }
+  }, 20_000);
 });

@@ -81,31 +81,37 @@ function fieldLabel(field: string, call: CallName): string {
 /** The service's words as a sentence: a capital (not for a Key Identifier, which is lower case) and a full stop. */
 const sentence = (text: string) => `${/^key_/.test(text) ? text : `${text.charAt(0).toUpperCase()}${text.slice(1)}`}${/[.!?]$/.test(text) ? "" : "."}`;
 
+/** Socket errors: the call never reached the service, or its connection broke (worth trying again). */
+const SOCKET_ERROR = /\b(ECONNREFUSED|ECONNRESET|EPIPE|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/;
+
+/** The socket error behind a failed call, if one is: from its cause, or named in its message. */
 function networkCode(error: ConnectError): string | undefined {
   const cause = error.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
   const code = cause?.code ?? cause?.cause?.code;
-  return typeof code === "string" ? code : undefined;
+  if (typeof code === "string" && SOCKET_ERROR.test(code)) return code;
+  return SOCKET_ERROR.exec(error.rawMessage)?.[1];
 }
 
 /** Explains a failed call to `baseUrl`. */
 export function describeProblem(thrown: unknown, call: CallName, baseUrl: string): Problem {
   const error = ConnectError.from(thrown);
   const raw = error.rawMessage;
+  // A broken connection is the network's failure whatever code the transport gave it (a peer that drops
+  // the connection surfaces as INTERNAL "write EPIPE"): the service may well answer the next try.
+  const net = error.code === Code.Canceled ? undefined : networkCode(error);
+  if (net === "ECONNREFUSED") {
+    return {
+      kind: "unreachable",
+      message: `Cannot reach the service at ${baseUrl} (connection refused). Is it running? \`npm start\` starts it.`,
+      retryable: true,
+    };
+  }
+  if (net) return { kind: "unreachable", message: `Cannot reach the service at ${baseUrl} (${net}).`, retryable: true };
   switch (error.code) {
     case Code.Canceled:
       return { kind: "cancelled", message: "Cancelled.", retryable: false };
-    case Code.Unavailable: {
-      const net = networkCode(error) ?? /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN)\b/.exec(raw)?.[1];
-      if (net === "ECONNREFUSED") {
-        return {
-          kind: "unreachable",
-          message: `Cannot reach the service at ${baseUrl} (connection refused). Is it running? \`npm start\` starts it.`,
-          retryable: true,
-        };
-      }
-      if (net) return { kind: "unreachable", message: `Cannot reach the service at ${baseUrl} (${net}).`, retryable: true };
+    case Code.Unavailable:
       return { kind: "unavailable", message: `The service is unavailable: ${raw}.`, retryable: true };
-    }
     case Code.DeadlineExceeded:
       return { kind: "unreachable", message: `The service at ${baseUrl} did not answer in time.`, retryable: true };
     case Code.Unknown:

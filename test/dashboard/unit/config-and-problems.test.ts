@@ -54,6 +54,9 @@ describe("problems", () => {
     expect(describeProblem(new ConnectError("no", Code.Unauthenticated), "list", url)).toMatchObject({ kind: "unauthenticated", retryable: false });
     expect(describeProblem(new ConnectError("no", Code.PermissionDenied), "list", url)).toMatchObject({ kind: "permission", retryable: false });
     expect(describeProblem(new ConnectError("boom", Code.Internal), "list", url)).toMatchObject({ kind: "internal", retryable: false });
+    // A connection the peer dropped reaches the client as INTERNAL: it is the network's failure, tried again.
+    const dropped = new ConnectError("write EPIPE", Code.Internal, undefined, undefined, Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    expect(describeProblem(dropped, "list", url)).toMatchObject({ kind: "unreachable", retryable: true, message: `Cannot reach the service at ${url} (EPIPE).` });
   });
 });
 
