@@ -95,7 +95,7 @@ describe("a stopped service", () => {
 });
 
 describe("keys and words", () => {
-  it("Ctrl+U clears a field, End selects the last row, the footer says page N of M, filters read as sentences", async () => {
+  it("Ctrl+U clears a field, End and Home select the last and first row, the footer says page N of M, filters read as sentences", async () => {
     const h = await harness("dash_keys");
     await withKeys(h, ["Zapier_Main", "CRM_Integration"]);
     ui = dashboards.render({ baseUrl: h.service.url, apiKey: h.service.adminKey });
@@ -103,6 +103,8 @@ describe("keys and words", () => {
     expect(ui.screen()).toContain("1–3 of 3 · page 1 of 1");
     await ui.press(KEYS.end);
     await ui.waitFor(() => ui!.table().at(-1)?.isSelected === true, "the last row selected");
+    await ui.press(KEYS.home);
+    await ui.waitFor(() => ui!.table()[0]?.isSelected === true, "the first row selected");
     await ui.press("f", KEYS.tab, "crm");
     await ui.waitFor(() => ids().length === 1, "one key");
     await ui.press(KEYS.ctrlU);
