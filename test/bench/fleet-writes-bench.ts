@@ -119,9 +119,13 @@ async function measureFleet(
       }
     }
     await openLoop(verify, rate, 10_000);
-    // Measured minutes start just after a minute's first writes (flush interval + 2 s past a calendar
-    // minute): each window then holds one minute's writes, as a key is written at most once per calendar minute.
-    const untilAligned = (MINUTE - (Date.now() % MINUTE) + 7_000) % MINUTE;
+    // Measured minutes run from the middle of a calendar minute to the middle of the next. A key's last use
+    // is written (at most) once per calendar minute, at the flush after its first use in that minute: under
+    // this load every key is used within seconds of a minute's start, so its writes cluster there, and by
+    // the middle none are left. A window that opens there holds one minute's writes. (Opening just after
+    // the first flush, at 7 s, as before, split a minute's writes between two windows whenever a flush
+    // landed a few seconds late, e.g. behind a usage flush: 1.41 per key in one window, 1.00 in the next.)
+    const untilAligned = (MINUTE - (Date.now() % MINUTE) + MINUTE / 2) % MINUTE;
     await openLoop(verify, rate, untilAligned);
     const measured: Minute[] = [];
     let before = await Promise.all(servers.map(writeCountsOf));
@@ -263,7 +267,7 @@ export async function benchFleetWrites(ctx: BenchContext): Promise<Section> {
       ...notes,
       "before: LAST_USED_RESOLUTION_MS=0 and USAGE_FLUSH_INTERVAL_MS=5000 (every 5 s flush writes each key's newest use and its counts, from each process: the behaviour before this change); after: the defaults (a key's last use sent once a minute per process and modified once a minute by the fleet; counts added once a minute).",
       "sent = update operations (one per key, and per day for usage); modified = documents (rows) the database answered it modified; driver = MongoDB command monitoring of every update command on api_keys (last use + usage), for a cross-check.",
-      "Each configuration: every key cached in every process first, 10 s of load, then the measured minutes, starting 7 s after a calendar minute began; targets use each configuration's whole span (row \"all\"), per key and minute.",
+      "Each configuration: every key cached in every process first, 10 s of load, then the measured minutes, each from the middle of a calendar minute to the middle of the next (a key's writes of a minute come at its start); targets use each configuration's whole span (row \"all\"), per key and minute.",
     ],
     figures,
     targets,
