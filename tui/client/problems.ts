@@ -84,11 +84,15 @@ const sentence = (text: string) => `${/^key_/.test(text) ? text : `${text.charAt
 /** Socket errors: the call never reached the service, or its connection broke (worth trying again). */
 const SOCKET_ERROR = /\b(ECONNREFUSED|ECONNRESET|EPIPE|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/;
 
-/** The socket error behind a failed call, if one is: from its cause, or named in its message. */
+/**
+ * The socket error behind a failed call, if one is: from its cause, or named in the message of an error the
+ * transport made (UNAVAILABLE, INTERNAL); never from the words of an answer the service gave for another reason.
+ */
 function networkCode(error: ConnectError): string | undefined {
   const cause = error.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
   const code = cause?.code ?? cause?.cause?.code;
   if (typeof code === "string" && SOCKET_ERROR.test(code)) return code;
+  if (error.code !== Code.Unavailable && error.code !== Code.Internal) return undefined;
   return SOCKET_ERROR.exec(error.rawMessage)?.[1];
 }
 
@@ -98,7 +102,7 @@ export function describeProblem(thrown: unknown, call: CallName, baseUrl: string
   const raw = error.rawMessage;
   // A broken connection is the network's failure whatever code the transport gave it (a peer that drops
   // the connection surfaces as INTERNAL "write EPIPE"): the service may well answer the next try.
-  const net = error.code === Code.Canceled ? undefined : networkCode(error);
+  const net = networkCode(error);
   if (net === "ECONNREFUSED") {
     return {
       kind: "unreachable",
