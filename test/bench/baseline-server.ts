@@ -1,6 +1,6 @@
 /**
  * The baseline server: the service's transport stack (buildApiServer: the same one-port listener,
- * HTTP/2, connect-node and limits) answering from the same SQLite file with nothing but the raw indexed
+ * HTTP/2, the direct gRPC path and connect-node, and limits) answering from the same SQLite file with nothing but the raw indexed
  * queries, on a node:sqlite connection of its own. No interceptors (auth, errors, metrics), no hash
  * compare, no cache, no last-use bookkeeping, no list plan, no page tokens.
  *
@@ -21,6 +21,7 @@ import { keyIdOf } from "../../proto/keys/key-format.js";
 import { ApiKeySchema, ApiKeyService, InactiveReason, Status, VerifyCode } from "../../proto/gen/tokenizer/apikeys/v1/api_keys_pb.js";
 import { createLogger } from "../../service/logger.js";
 import { buildApiServer } from "../../service/server/api-server.js";
+import { serviceRegistration } from "../../service/server/grpc-unary-handler.js";
 import { KEY_COLUMNS } from "../../service/store/sqlite/list-sql.js";
 import { rawConnection } from "./embedded-data.js";
 import type { RawListCase, RawKeyRow } from "./raw-list.js";
@@ -51,9 +52,12 @@ function apiKeyOf(row: RawKeyRow, now: number) {
   });
 }
 
+// Registered as the service registers its own (`services`), so plain gRPC calls take the same direct gRPC
+// path (grpc-unary-handler.ts) as the service's: on connect-node's path the baseline cost more per call than
+// the service, and the ratios flattered the service.
 const server = buildApiServer({
-  routes: (router) => {
-    router.service(ApiKeyService, {
+  services: [
+    serviceRegistration(ApiKeyService, {
       verify(req) {
         const row = lookup.get(keyIdOf(req.key)) as RawKeyRow | undefined;
         return { valid: row !== undefined, code: row ? VerifyCode.VALID : VerifyCode.NOT_FOUND, apiKey: row ? apiKeyOf(row, Date.now()) : undefined };
@@ -65,8 +69,8 @@ const server = buildApiServer({
         const now = Date.now();
         return { apiKeys: rows.map((row) => apiKeyOf(row, now)), totalSize: total };
       },
-    });
-  },
+    }),
+  ],
   interceptors: [],
   maxMessageBytes: 64 * 1024,
 });
