@@ -16,7 +16,13 @@ describe("HotHistogram", () => {
       reference.observe({ code }, value);
     }
     expect(await ours.metrics()).toBe(await theirs.metrics());
+    const ok = hot.series({ code: "ok" });
     hot.reset();
     expect(await ours.metrics()).toBe("# HELP x_seconds help text\n# TYPE x_seconds histogram\n");
+    // An observer taken before the reset still counts (the service binds each label set's observer once).
+    ok(0.05);
+    reference.reset();
+    reference.observe({ code: "ok" }, 0.05);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });

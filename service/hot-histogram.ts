@@ -12,6 +12,8 @@ interface Series {
   readonly buckets: Float64Array;
   sum: number;
   count: number;
+  /** Its observer, handed out for good (callers keep it: see metrics.ts). */
+  readonly observe: Observe;
 }
 
 /** Records an observation, in the histogram's unit (seconds). */
@@ -35,26 +37,31 @@ export class HotHistogram {
   /** The observer of a label set (made on first use, then the same function every time). */
   series(labels: Readonly<Record<string, string>>): Observe {
     const key = JSON.stringify(labels);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels, buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
-      this.#series.set(key, series);
-    }
+    const known = this.#series.get(key);
+    if (known) return known.observe;
     const { bounds } = this;
-    const found = series;
-    return (value) => {
-      let index = 0;
-      while (index < bounds.length && value > bounds[index]!) index++;
-      found.buckets[index]! += 1;
-      found.sum += value;
-      found.count += 1;
+    const series: Series = {
+      labels,
+      buckets: new Float64Array(bounds.length + 1),
+      sum: 0,
+      count: 0,
+      observe: (value) => {
+        let index = 0;
+        while (index < bounds.length && value > bounds[index]!) index++;
+        series.buckets[index]! += 1;
+        series.sum += value;
+        series.count += 1;
+      },
     };
+    this.#series.set(key, series);
+    return series.observe;
   }
 
   /** What prom-client's registry writes out: cumulative buckets with their `le`, the sum and the count. */
   get(): Promise<{ name: string; help: string; type: "histogram"; aggregator: "sum"; values: MetricValueWithName<string>[] }> {
     const values: MetricValueWithName<string>[] = [];
     for (const { labels, buckets, sum, count } of this.#series.values()) {
+      if (count === 0) continue; // not observed (since a reset): prom-client writes out no such series either
       let cumulative = 0;
       for (let index = 0; index <= this.bounds.length; index++) {
         cumulative += buckets[index]!;
@@ -67,8 +74,15 @@ export class HotHistogram {
     return Promise.resolve({ name: this.name, help: this.help, type: "histogram", aggregator: "sum", values });
   }
 
-  /** Forgets every observation (prom-client calls this on registry.resetMetrics()). */
+  /**
+   * Forgets every observation (prom-client calls this on registry.resetMetrics()). The series are zeroed,
+   * not dropped: observers already handed out must go on counting into what get() writes out.
+   */
   reset(): void {
-    this.#series.clear();
+    for (const series of this.#series.values()) {
+      series.buckets.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
   }
 }
