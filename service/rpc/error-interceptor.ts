@@ -65,7 +65,7 @@ class CallTimeout {
     return new Promise<T>((resolve, reject) => {
       const call: WatchedCall = { dueAt: performance.now() + this.timeoutMs, expire: () => reject(callTimedOut(this.timeoutMs)) };
       this.#calls.add(call);
-      this.#timer ??= setTimeout(() => this.#expireDue(), this.timeoutMs);
+      this.#timer ??= this.#schedule(this.timeoutMs);
       response.then(
         (value) => {
           this.#calls.delete(call);
@@ -79,12 +79,17 @@ class CallTimeout {
     });
   }
 
+  /** The timer outlives the calls it watched (until their timeout): it must not keep the process alive. */
+  #schedule(ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.#expireDue(), ms).unref();
+  }
+
   #expireDue(): void {
     this.#timer = undefined;
     const now = performance.now();
     for (const call of this.#calls) {
       if (call.dueAt > now) {
-        this.#timer = setTimeout(() => this.#expireDue(), Math.ceil(call.dueAt - now));
+        this.#timer = this.#schedule(Math.ceil(call.dueAt - now));
         return;
       }
       this.#calls.delete(call);
